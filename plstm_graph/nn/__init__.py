@@ -1,0 +1,5 @@
+"""Neural-network layers and models."""
+from plstm_graph.nn.conv import PLSTMConv
+from plstm_graph.nn.norm import MultiHeadRMSNorm
+
+__all__ = ["MultiHeadRMSNorm", "PLSTMConv"]

@@ -1,0 +1,3 @@
+from plstm_graph.nn.conv.plstm_conv import PLSTMConv
+
+__all__ = ["PLSTMConv"]

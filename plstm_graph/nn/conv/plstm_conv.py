@@ -1,0 +1,196 @@
+"""The pLSTM graph operator."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.typing import Adj, OptTensor
+from torch_geometric.utils import scatter
+
+from plstm_graph.dag import ORDERS, LineDAGIndex, build_line_dag
+from plstm_graph.functional import ENGINES, plstm_dag
+from plstm_graph.nn.norm import MultiHeadRMSNorm
+
+MODES = ("P", "D")
+NORM_GROUPS = ("fanout", "fanin")
+
+
+class OrientedLineDAG(NamedTuple):
+    """One orientation of the structure, as a layer consumes it."""
+
+    dag_edge: Tensor  # PyG edge id of each DAG edge [E]
+    tail: Tensor  # [E]
+    head: Tensor  # [E]
+    line_index: Tensor  # [2, L] line edges used by the layer's mode
+    edge_level: Tensor  # [E]
+
+
+class PLSTMConv(MessagePassing):
+    r"""The pLSTM graph operator from the `"pLSTM: parallelizable Linear Source Transition Mark
+    networks" <https://arxiv.org/abs/2506.11997>`_ paper.
+
+    The undirected graph is oriented into a DAG (edges point from lower to higher node priority,
+    see :class:`~plstm_graph.transforms.LineDAG`); every DAG edge :math:`e = (t(e) \to h(e))`
+    carries a matrix memory per head, fed by its tail node and by the edges entering its tail
+    through line-graph transitions, and read out by its head node:
+
+    .. math::
+        \mathbf{C}_e &= S_e\, \mathbf{k}_{t(e)} \mathbf{v}_{t(e)}^{\top}
+            + \sum_{e' \to e} T_{e \leftarrow e'}\, \mathbf{C}_{e'}
+
+        \mathbf{x}'_n &= \mathbf{W}_o \operatorname{RMSNorm}_h\Big(
+            \sum_{e:\, h(e) = n} M_e\, \mathbf{C}_e^{\top} \mathbf{q}_n
+            + D_n\, (\mathbf{q}_n^{\top} \mathbf{k}_n)\, \mathbf{v}_n \Big)
+
+    with :math:`\mathbf{q}, \mathbf{k}, \mathbf{v}` linear maps of :math:`\mathbf{x}`, the
+    gates :math:`S_e = \sigma(\mathbf{w}_S^\top [\mathbf{x}_{t(e)} \| \mathbf{z}_e])`,
+    :math:`M_e = \sigma(\mathbf{w}_M^\top [\mathbf{x}_{h(e)} \| \mathbf{z}_e])`,
+    :math:`D_n = \sigma(\mathbf{w}_D^\top \mathbf{x}_n)` and the transition pre-activation
+    :math:`\tau_{e \leftarrow e'} = \mathbf{w}_T^\top [\mathbf{z}_{e'} \| \mathbf{z}_e \|
+    \mathbf{x}_j]` at the junction node :math:`j = h(e') = t(e)`. In P-mode (propagation)
+    :math:`T = \tau / (0.5 + \sum_{\text{group}} |\tau|)` over the full line DAG, so the
+    transitions of a group sum to less than one in absolute value; in D-mode (distribution)
+    :math:`T = \tanh(\tau)` on the line DAG pruned to a multitree. :math:`\mathbf{z}_e` is the
+    edge feature (``edge_attr``) or, without one, :math:`(\mathbf{x}_{t(e)} + \mathbf{x}_{h(e)})/2`.
+
+    The propagation runs in :func:`plstm_graph.functional.plstm_dag`; it does not use
+    :meth:`propagate`.
+
+    Args:
+        in_channels (int): size of each input sample.
+        out_channels (int): size of each output sample; a multiple of ``heads``.
+        heads (int, optional): number of memory heads. (default: :obj:`4`)
+        mode (str, optional): ``"P"`` (propagation) or ``"D"`` (distribution).
+            (default: :obj:`"P"`)
+        edge_dim (int, optional): edge feature dimensionality; :obj:`None` uses the mean of the
+            two end nodes' features. (default: :obj:`None`)
+        reverse (bool, optional): run on the reversed DAG; stacks alternate orientations.
+            (default: :obj:`False`)
+        norm_group (str, optional): P-mode normalisation group: ``"fanout"`` (all transitions
+            leaving one incoming edge, paper Eq. 9) or ``"fanin"`` (all transitions entering one
+            edge, as the reference code). (default: :obj:`"fanout"`)
+        engine (str, optional): ``"auto"``, ``"scan"``, ``"dense"`` or ``"loop"``.
+            (default: :obj:`"auto"`)
+        order (str, optional): node order used when the structure is built on the fly (no
+            ``dag`` given): ``"canonical"``, ``"index"`` or ``"bfs"``. (default:
+            :obj:`"canonical"`)
+        transition_bias_std (float, optional): standard deviation of the random transition
+            bias at initialisation (the reference's near-critical init). (default: :obj:`10.0`)
+        **kwargs (optional): Additional arguments of
+            :class:`torch_geometric.nn.conv.MessagePassing`.
+
+    Shapes:
+        - **input:**
+          node features :math:`(|\mathcal{V}|, F_{in})`,
+          edge indices :math:`(2, |\mathcal{E}|)` (both directions of every edge, or a DAG),
+          edge features :math:`(|\mathcal{E}|, D)` *(optional)*,
+          precomputed structure :class:`~plstm_graph.dag.LineDAGIndex` *(optional)*,
+          batch vector :math:`(|\mathcal{V}|)` *(optional)*
+        - **output:** node features :math:`(|\mathcal{V}|, F_{out})`
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, heads: int = 4, mode: str = "P",
+                 edge_dim: int | None = None, reverse: bool = False,
+                 norm_group: str = "fanout", engine: str = "auto", order: str = "canonical",
+                 transition_bias_std: float = 10.0, **kwargs) -> None:
+        kwargs.setdefault("aggr", "add")
+        super().__init__(**kwargs)
+        for name, value, allowed in (("mode", mode, MODES), ("norm_group", norm_group,
+                                     NORM_GROUPS), ("engine", engine, ENGINES),
+                                     ("order", order, ORDERS)):
+            if value not in allowed:
+                raise ValueError(f"PLSTMConv: unknown {name} '{value}'; choose one of {allowed}")
+        if out_channels % heads:
+            raise ValueError(f"PLSTMConv: out_channels ({out_channels}) must be a multiple of "
+                             f"heads ({heads})")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.heads = heads
+        self.head_channels = out_channels // heads
+        self.mode = mode
+        self.edge_dim = edge_dim
+        self.reverse = reverse
+        self.norm_group = norm_group
+        self.engine = engine
+        self.order = order
+        self.transition_bias_std = transition_bias_std
+
+        edge_channels = edge_dim if edge_dim is not None else in_channels
+        self.lin_qkv = nn.Linear(in_channels, 3 * out_channels)
+        self.lin_source = nn.Linear(in_channels + edge_channels, heads)
+        self.lin_mark = nn.Linear(in_channels + edge_channels, heads)
+        self.lin_direct = nn.Linear(in_channels, heads)
+        self.lin_transition = nn.Linear(2 * edge_channels + in_channels, heads)
+        self.norm = MultiHeadRMSNorm(heads, self.head_channels)
+        self.lin_out = nn.Linear(out_channels, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        for lin in (self.lin_qkv, self.lin_out):  # "small init" N(0, 2 / (5 fan_in))
+            nn.init.normal_(lin.weight, std=math.sqrt(2 / (5 * lin.in_features)))
+            nn.init.zeros_(lin.bias)
+        for lin in (self.lin_source, self.lin_mark, self.lin_direct):  # gates start nearly shut
+            nn.init.zeros_(lin.weight)
+            nn.init.constant_(lin.bias, -5.0)
+        nn.init.zeros_(self.lin_transition.weight)
+        nn.init.normal_(self.lin_transition.bias, std=self.transition_bias_std)
+        self.norm.reset_parameters()
+
+    def orient(self, edge_index: Tensor, num_nodes: int, dag: LineDAGIndex | None,
+               batch: OptTensor) -> OrientedLineDAG:
+        """The structure in this layer's orientation and mode."""
+        if dag is None:
+            dag = build_line_dag(edge_index, num_nodes, batch, self.order)
+        tail, head = edge_index[:, dag.dag_edge]
+        line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
+        if self.reverse:
+            tail, head = head, tail
+            line_index, keep, level = line_index.flip(0), dag.line_keep_rev, dag.dag_level_rev
+        if self.mode == "D":
+            line_index = line_index[:, keep]
+        return OrientedLineDAG(dag.dag_edge, tail, head, line_index, level)
+
+    def gates(self, x: Tensor, structure: OrientedLineDAG,
+              edge_attr: OptTensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Source ``[E, H]``, transition ``[L, H]``, mark ``[E, H]`` and direct ``[N, H]``."""
+        tail, head, (into, out) = structure.tail, structure.head, structure.line_index
+        if edge_attr is None:
+            z = (x[tail] + x[head]) / 2
+        else:
+            expected = self.edge_dim if self.edge_dim is not None else self.in_channels
+            if edge_attr.size(-1) != expected:
+                raise ValueError(f"PLSTMConv: edge_attr has {edge_attr.size(-1)} features, "
+                                 f"expected {expected}; consider setting 'edge_dim'")
+            z = edge_attr[structure.dag_edge]
+        source = torch.sigmoid(self.lin_source(torch.cat([x[tail], z], dim=-1)))
+        mark = torch.sigmoid(self.lin_mark(torch.cat([x[head], z], dim=-1)))
+        direct = torch.sigmoid(self.lin_direct(x))
+        tau = self.lin_transition(torch.cat([z[into], z[out], x[head[into]]], dim=-1))
+        if self.mode == "D":
+            return source, torch.tanh(tau), mark, direct
+        group = into if self.norm_group == "fanout" else out
+        total = scatter(tau.abs(), group, dim=0, dim_size=tail.numel(), reduce="sum")
+        return source, tau / (0.5 + total[group]), mark, direct
+
+    def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
+                dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
+        if self.edge_dim is not None and edge_attr is None:
+            raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
+        structure = self.orient(edge_index, x.size(0), dag, batch)
+        source, transition, mark, direct = self.gates(x, structure, edge_attr)
+        query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
+        out = plstm_dag(query, key, value, source, transition, mark, direct,
+                        torch.stack([structure.tail, structure.head]), structure.line_index,
+                        engine=self.engine, edge_level=structure.edge_level, batch=batch)
+        out = self.norm(out).reshape(-1, self.out_channels)
+        return self.lin_out(out)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
+                f"heads={self.heads}, mode='{self.mode}', reverse={self.reverse}, "
+                f"norm_group='{self.norm_group}', engine='{self.engine}')")
+
