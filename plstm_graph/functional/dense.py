@@ -39,6 +39,12 @@ def _size_buckets(sizes: Tensor) -> Tensor:
     return torch.ceil(torch.log(scaled) / math.log(BUCKET_GROWTH)).long()
 
 
+def _pad_nodes(x: Tensor, slot: Tensor, size: int, n_max: int) -> Tensor:
+    """``[n, H, C]`` node rows into ``[size, H, n_max, C]`` at flat positions ``slot``."""
+    padded = x.new_zeros(size * n_max, *x.shape[1:]).index_put((slot,), x)
+    return padded.view(size, n_max, *x.shape[1:]).transpose(1, 2)
+
+
 def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transition: Tensor,
                  mark: Tensor, direct: Tensor, edge_index: Tensor, line_index: Tensor,
                  edge_level: Tensor, batch: Tensor | None) -> Tensor:
@@ -73,11 +79,6 @@ def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, tran
         lines = members[line_graph].nonzero().view(-1)
         node_slot = slot[graph[nodes]] * n_max + node_local[nodes]
 
-        def pad_nodes(x: Tensor) -> Tensor:  # [n, H, C] -> [B, H, n_max, C]
-            padded = x.new_zeros(size * n_max, heads, x.size(-1)).index_put(
-                (node_slot,), x[nodes])
-            return padded.view(size, n_max, heads, -1).transpose(1, 2)
-
         e_graph = slot[edge_graph[edges]]
         e_loc = edge_local[edges]
         src_shape = (size, e_max, n_max, heads)
@@ -92,7 +93,7 @@ def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, tran
         # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
         paths = torch.linalg.solve_triangular(neg_t, a_source, upper=False, unitriangular=True)
         gating = a_mark @ paths
-        q, k, v = pad_nodes(query), pad_nodes(key), pad_nodes(value)
+        q, k, v = (_pad_nodes(t[nodes], node_slot, size, n_max) for t in (query, key, value))
         y = ((q @ k.transpose(-1, -2)) * gating) @ v
         node_ids.append(nodes)
         outputs.append(y.transpose(1, 2).reshape(size * n_max, heads, -1)[node_slot])
