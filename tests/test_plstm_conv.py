@@ -1,0 +1,155 @@
+"""PLSTMConv: the PyG operator."""
+import pytest
+import torch
+from rdkit import Chem
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import GINEConv
+from torch_geometric.utils import from_rdmol, from_smiles
+
+from plstm_graph.dag import LineDAGIndex, build_line_dag
+from plstm_graph.nn import PLSTMConv
+from plstm_graph.transforms import LineDAG
+
+SMILES = ["CC(=O)Oc1ccccc1C(=O)O", "c1ccc2c(c1)ccc1ccccc12", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+          "[Na+].[Cl-]", "C", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"]
+
+
+def molecule(mol: Chem.Mol) -> Data:
+    data = from_rdmol(mol)
+    data.x = data.x.float()
+    data.edge_attr = data.edge_attr.float()
+    data.canonical_rank = torch.tensor(list(Chem.CanonicalRankAtoms(mol, breakTies=True)))
+    return data
+
+
+def batch_of(smiles=SMILES, transform=True) -> Batch:
+    graphs = [molecule(Chem.MolFromSmiles(s)) for s in smiles]
+    if transform:
+        graphs = LineDAG().transform_many(graphs)
+    return Batch.from_data_list(graphs)
+
+
+def test_repr_and_reset():
+    conv = PLSTMConv(16, 32, heads=4, mode="D", reverse=True)
+    assert str(conv) == ("PLSTMConv(16, 32, heads=4, mode='D', reverse=True, "
+                         "norm_group='fanout', engine='auto')")
+    before = conv.lin_transition.bias.clone()
+    conv.reset_parameters()
+    assert not torch.equal(before, conv.lin_transition.bias)
+    assert float(conv.lin_source.bias.detach().mean()) == -5.0
+
+
+def test_invalid_options_raise():
+    with pytest.raises(ValueError, match="mode"):
+        PLSTMConv(8, 8, mode="X")
+    with pytest.raises(ValueError, match="multiple of heads"):
+        PLSTMConv(8, 10, heads=4)
+    conv = PLSTMConv(9, 8, edge_dim=3)
+    b = batch_of()
+    with pytest.raises(ValueError, match="edge_dim"):
+        conv(b.x, b.edge_index, b.edge_attr[:, :2])
+
+
+@pytest.mark.parametrize("mode", ["P", "D"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_drop_in_beside_gine_and_precomputed_equals_on_the_fly(mode, reverse):
+    torch.manual_seed(0)
+    b = batch_of()
+    gine = GINEConv(torch.nn.Linear(9, 16), edge_dim=3)
+    conv = PLSTMConv(9, 16, mode=mode, reverse=reverse, edge_dim=3)
+    assert gine(b.x, b.edge_index, b.edge_attr).shape == (b.num_nodes, 16)
+    on_the_fly = conv(b.x, b.edge_index, b.edge_attr, batch=b.batch)
+    precomputed = conv(b.x, b.edge_index, b.edge_attr, dag=LineDAGIndex.from_data(b),
+                       batch=b.batch)
+    assert on_the_fly.shape == (b.num_nodes, 16)
+    # on the fly, the order comes from WL ranks instead of RDKit's: compare with the same order
+    conv.order = "index"
+    idx = build_line_dag(b.edge_index, b.num_nodes, b.batch, order="index")
+    torch.testing.assert_close(conv(b.x, b.edge_index, b.edge_attr, batch=b.batch),
+                               conv(b.x, b.edge_index, b.edge_attr, dag=idx, batch=b.batch))
+    assert torch.isfinite(precomputed).all()
+
+
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_engines_agree_inside_the_layer(mode):
+    torch.manual_seed(0)
+    b = batch_of()
+    conv = PLSTMConv(9, 16, mode=mode, edge_dim=3).double()
+    dag = LineDAGIndex.from_data(b)
+    outs = {}
+    for engine in ("loop", "scan", "dense"):
+        conv.engine = engine
+        outs[engine] = conv(b.x.double(), b.edge_index, b.edge_attr.double(), dag=dag,
+                            batch=b.batch)
+    torch.testing.assert_close(outs["scan"], outs["loop"], rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(outs["dense"], outs["loop"], rtol=1e-10, atol=1e-10)
+
+
+def test_batch_equals_single_graphs():
+    torch.manual_seed(0)
+    conv = PLSTMConv(9, 16, edge_dim=3)
+    b = batch_of()
+    out = conv(b.x, b.edge_index, b.edge_attr, dag=LineDAGIndex.from_data(b), batch=b.batch)
+    singles = [conv(d.x, d.edge_index, d.edge_attr, dag=LineDAGIndex.from_data(d))
+               for d in b.to_data_list()]
+    torch.testing.assert_close(out, torch.cat(singles), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("smiles", SMILES)
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_renumbering_atoms_does_not_change_the_output(smiles, mode):
+    torch.manual_seed(0)
+    conv = PLSTMConv(9, 16, mode=mode, edge_dim=3)
+    mol = Chem.MolFromSmiles(smiles)
+    gen = torch.Generator().manual_seed(1)
+    outs = []
+    for perm in (list(range(mol.GetNumAtoms())),
+                 torch.randperm(mol.GetNumAtoms(), generator=gen).tolist()):
+        data = LineDAG()(molecule(Chem.RenumberAtoms(mol, perm)))
+        out = conv(data.x, data.edge_index, data.edge_attr, dag=LineDAGIndex.from_data(data))
+        outs.append(out[torch.argsort(data.canonical_rank)])  # rows in canonical atom order
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("group", ["fanout", "fanin"])
+def test_p_mode_transitions_sum_below_one_per_group(group):
+    torch.manual_seed(0)
+    conv = PLSTMConv(9, 16, edge_dim=3, norm_group=group)
+    torch.nn.init.normal_(conv.lin_transition.weight, std=3.0)
+    b = batch_of()
+    structure = conv.orient(b.edge_index, b.num_nodes, LineDAGIndex.from_data(b), b.batch)
+    _, transition, _, _ = conv.gates(b.x, structure, b.edge_attr)
+    into, out = structure.line_index
+    group_id = into if group == "fanout" else out
+    sums = torch.zeros(structure.tail.numel(), conv.heads).index_add_(0, group_id,
+                                                                       transition.abs())
+    assert float(sums.max()) < 1.0
+    assert float(sums.max()) > 0.9  # the large initial bias puts groups near criticality
+
+
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_long_chain_at_criticality_is_bounded_and_carries_gradient(mode):
+    torch.manual_seed(0)
+    n = 200
+    x = torch.randn(n, 8, requires_grad=True)
+    edge_index = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
+    edge_index = torch.cat([edge_index, edge_index.flip(0)], 1)
+    conv = PLSTMConv(8, 8, heads=2, mode=mode, order="index", engine="scan")
+    with torch.no_grad():  # transitions ~ 1 (P: 1e4 / (0.5 + 1e4); D: tanh(1e4))
+        conv.lin_transition.bias.fill_(1e4)
+        conv.lin_source.bias.fill_(5.0)
+        conv.lin_mark.bias.fill_(5.0)
+    out = conv(x, edge_index)
+    assert torch.isfinite(out).all() and float(out.abs().max()) < 100
+    grad, = torch.autograd.grad(out[-1].sum(), x)
+    assert float(grad[0].abs().sum()) > 1e-6
+    assert torch.isfinite(grad).all()
+
+
+def test_runs_on_plain_batches_without_edge_features():
+    b = Batch.from_data_list([from_smiles(s) for s in SMILES[:3]])
+    conv = PLSTMConv(9, 8, heads=2)
+    out = conv(b.x.float(), b.edge_index, batch=b.batch)
+    assert out.shape == (b.num_nodes, 8)
+    out.sum().backward()
+    assert conv.lin_transition.weight.grad is not None
