@@ -1,0 +1,367 @@
+"""An ``InMemoryDataset`` of featurised molecules with OGB's dataset interface.
+
+One class serves OGB-layout folders, the embedded FreeSolv copy, LRGB Peptides-func and user CSVs:
+the caller hands over a *reader* (returns SMILES and a float label matrix, NaN = missing) and a
+split specification; the class featurises (optionally in worker processes), applies the
+pre-transform once and caches the result under a folder keyed by the featurisation version, the
+pre-transform and the source data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import multiprocessing as mp
+import os
+import os.path as osp
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import Data, InMemoryDataset
+
+from . import featurize as _featurize_module
+from .featurize import FEATURIZATION_VERSION, InvalidSmilesError, smiles_to_data
+
+__all__ = ["MoleculeDataset", "cache_key", "data_classes", "transform_fingerprint"]
+
+ON_INVALID = ("raise", "skip")
+#: Below this many molecules featurisation runs in-process (worker start-up costs ~2 s).
+_PARALLEL_MIN = 4000
+
+
+def _file_digest(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _source_file_digest(obj) -> str:
+    try:
+        return _file_digest(inspect.getfile(obj))
+    except (TypeError, OSError):
+        return ""
+
+
+def transform_fingerprint(transform) -> str:
+    """Identity of a pre-transform for the cache key: class, ``repr`` (constructor arguments), an
+    optional ``version`` / ``cache_version`` attribute and a digest of the source file of the
+    transform's class (so
+    an edited implementation invalidates old caches even when its ``repr`` stays the same)."""
+    if transform is None:
+        return "None"
+    cls = type(transform)
+    parts = [
+        f"{cls.__module__}.{cls.__qualname__}",
+        repr(transform),
+        str(getattr(transform, "cache_version", getattr(transform, "version", ""))),
+        _source_file_digest(cls),
+    ]
+    # Compose-like transforms: include their members' source too.
+    for t in getattr(transform, "transforms", []) or []:
+        parts.append(transform_fingerprint(t))
+    return "|".join(parts)
+
+
+def cache_key(pre_transform, source_digest: str, extra: str = "") -> str:
+    """Hex key of (featurisation version + featurize.py source, pre-transform, source data)."""
+    payload = json.dumps(
+        [
+            FEATURIZATION_VERSION,
+            _source_file_digest(_featurize_module),
+            transform_fingerprint(pre_transform),
+            source_digest,
+            extra,
+        ]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------ workers
+_WORKER_PRE_TRANSFORM = None
+
+
+def _init_worker(pre_transform) -> None:
+    global _WORKER_PRE_TRANSFORM
+    torch.set_num_threads(1)
+    _WORKER_PRE_TRANSFORM = pre_transform
+
+
+def _featurize_chunk(rows, smiles, labels, pre_transform):
+    """Featurise rows; failures are returned (row, smiles, reason), never raised across
+    processes."""
+    out: list[Data] = []
+    failed: list[tuple[int, str, str]] = []
+    for r, s, y in zip(rows, smiles, labels):
+        try:
+            d = smiles_to_data(s, y)
+        except InvalidSmilesError as exc:
+            failed.append((int(r), str(s), exc.reason))
+            continue
+        d.row = torch.tensor([int(r)], dtype=torch.long)
+        out.append(d)
+    return apply_pre_transform(out, pre_transform), failed
+
+
+def apply_pre_transform(data_list: list[Data], pre_transform) -> list[Data]:
+    """Apply ``pre_transform`` to every graph; uses its vectorised ``transform_many`` when it has
+    one
+    (as :class:`plstm_graph.transforms.LineDAG` does)."""
+    if pre_transform is None or not data_list:
+        return data_list
+    many = getattr(pre_transform, "transform_many", None)
+    if callable(many):
+        return list(many(data_list))
+    return [pre_transform(d) for d in data_list]
+
+
+def _worker_chunk(args):
+    rows, smiles, labels = args
+    return _featurize_chunk(rows, smiles, labels, _WORKER_PRE_TRANSFORM)
+
+
+def featurize_many(
+    smiles: Sequence[str],
+    labels: np.ndarray,
+    pre_transform=None,
+    num_workers: int | None = None,
+    rows: Sequence[int] | None = None,
+) -> tuple[list[Data], list[tuple[int, str, str]]]:
+    """Featurise (and pre-transform) many SMILES; returns (data list in row order, failures)."""
+    n = len(smiles)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    labels = np.asarray(labels, dtype=np.float32).reshape(n, -1)
+    if num_workers is None:
+        num_workers = min(2, os.cpu_count() or 1) if n >= _PARALLEL_MIN else 0
+    if num_workers <= 1:
+        return _featurize_chunk(rows, smiles, labels, pre_transform)
+    n_chunks = num_workers * 8
+    bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+    chunks = [
+        (rows[a:b].tolist(), list(smiles[a:b]), labels[a:b])
+        for a, b in zip(bounds[:-1], bounds[1:])
+        if b > a
+    ]
+    # spawn (not fork): forking a process that already ran torch/OpenMP code can deadlock.
+    ctx = mp.get_context("spawn")
+    data: list[Data] = []
+    failed: list[tuple[int, str, str]] = []
+    with ctx.Pool(num_workers, initializer=_init_worker, initargs=(pre_transform,)) as pool:
+        for out, bad in pool.imap(_worker_chunk, chunks):
+            data.extend(out)
+            failed.extend(bad)
+    return data, failed
+
+
+def data_classes() -> list[type]:
+    """``Data`` and every subclass imported so far (to allow-list for
+    ``torch.load(weights_only=True)``)."""
+    out, todo = [], [Data]
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo.extend(cls.__subclasses__())
+    return out
+
+
+def _import_data_cls(spec: str) -> type:
+    if not spec:
+        return Data
+    module, _, qualname = spec.partition(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not (isinstance(obj, type) and issubclass(obj, Data)):
+        raise TypeError(f"{spec} is not a torch_geometric Data class")
+    return obj
+
+
+# ------------------------------------------------------------------------------------ dataset
+class MoleculeDataset(InMemoryDataset):
+    """Featurised molecules with OGB's interface: ``get_idx_split()``, ``num_tasks``, ``task_type``,
+    ``eval_metric``, ``name`` (plus ``task_names``, ``skipped_rows``, ``num_rows``).
+
+    Every graph carries ``row`` (long [1]), its row number in the source table. With
+    ``on_invalid="skip"`` rows whose SMILES cannot be parsed are left out (a warning and ``skipped``
+    / ``skipped_rows`` report them) and :meth:`get_idx_split` maps row indices to dataset positions,
+    dropping the skipped rows. With ``on_invalid="raise"`` (default) the first such row raises a
+    ``ValueError`` naming the row and the SMILES.
+
+    Args:
+        name: dataset name (e.g. ``"ogbg-molhiv"``).
+        reader: ``() -> (smiles: list[str], labels: float array [N, num_tasks])``; only called when
+            the processed cache has to be (re)built.
+        num_tasks, task_type, eval_metric, task_names: OGB metadata.
+        cache_dir: folder for the processed cache; the files go to
+            ``<cache_dir>/processed/plstm_<key>/`` where the key hashes the featurisation version,
+            the pre-transform and ``source_digest``.
+        source_digest: identity of the source data (e.g. sha256 of the CSV).
+        split: ``{"train","valid","test"} -> row indices`` or a callable ``(rows, smiles) -> that
+            dict`` (computed once and cached) or ``None``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reader: Callable[[], tuple[Sequence[str], np.ndarray]],
+        *,
+        num_tasks: int,
+        task_type: str,
+        eval_metric: str,
+        cache_dir: str | os.PathLike,
+        source_digest: str,
+        split=None,
+        split_id: str = "",
+        task_names: Sequence[str] | None = None,
+        num_classes: int | None = None,
+        pre_transform=None,
+        transform=None,
+        on_invalid: str = "raise",
+        num_workers: int | None = None,
+        log: bool = True,
+    ):
+        if on_invalid not in ON_INVALID:
+            raise ValueError(f"on_invalid must be one of {ON_INVALID}, got {on_invalid!r}")
+        self.name = name
+        self.num_tasks = int(num_tasks)
+        self.task_type = task_type
+        self.eval_metric = eval_metric
+        self.task_names = list(task_names) if task_names is not None else None
+        self._num_classes = num_classes
+        self.on_invalid = on_invalid
+        self.num_workers = num_workers
+        self._reader = reader
+        self._split = split
+        self._split_id = split_id
+        self.key = cache_key(pre_transform, source_digest)
+        self._processed_dir = osp.join(str(cache_dir), "processed", f"plstm_{self.key}")
+        super().__init__(str(cache_dir), transform, pre_transform, log=log, force_reload=False)
+        with open(self.processed_paths[1]) as f:
+            meta = json.load(f)
+        data_cls = _import_data_cls(meta.get("data_cls", ""))
+        # torch.load(weights_only=True) only accepts allow-listed classes: allow this Data subclass.
+        with torch.serialization.safe_globals([data_cls, *data_classes()]):
+            self.load(self.processed_paths[0], data_cls=data_cls)
+        self.num_rows: int = meta["num_rows"]
+        self.skipped: list[dict] = meta["skipped"]
+        self.skipped_rows: list[int] = [s["row"] for s in self.skipped]
+        if self.skipped:
+            if on_invalid == "raise":
+                s = self.skipped[0]
+                raise InvalidSmilesError(s["smiles"], s["reason"], row=s["row"])
+            warnings.warn(self._skip_message(), stacklevel=2)
+        rows = self._data.row if "row" in self._data else torch.arange(len(self))
+        self.rows = rows.view(-1)
+        self._row_to_pos = torch.full((self.num_rows,), -1, dtype=torch.long)
+        self._row_to_pos[self.rows] = torch.arange(self.rows.numel())
+
+    # -- InMemoryDataset plumbing
+    @property
+    def raw_file_names(self) -> list[str]:
+        return []
+
+    @property
+    def processed_dir(self) -> str:
+        return self._processed_dir
+
+    @property
+    def processed_file_names(self) -> list[str]:
+        return ["data.pt", "meta.json"]
+
+    def download(self) -> None:  # sources are resolved by the loaders before construction
+        pass
+
+    def _download(self) -> None:  # no raw files of its own: do not create an empty raw/ folder
+        pass
+
+    def process(self) -> None:
+        smiles, labels = self._reader()
+        smiles = list(smiles)
+        labels = np.asarray(labels, dtype=np.float32).reshape(len(smiles), -1)
+        data_list, failed = featurize_many(
+            smiles, labels, self.pre_transform, num_workers=self.num_workers
+        )
+        if failed and self.on_invalid == "raise":
+            r, s, reason = failed[0]
+            more = (
+                f" ({len(failed)} rows in all; on_invalid='skip' skips them)"
+                if len(failed) > 1
+                else ""
+            )
+            raise InvalidSmilesError(s, reason + more, row=r)
+        if not data_list:
+            raise ValueError(f"{self.name}: no molecule could be featurised")
+        meta = {
+            "name": self.name,
+            "num_rows": len(smiles),
+            "skipped": [{"row": r, "smiles": s, "reason": why} for r, s, why in failed],
+            "featurization_version": FEATURIZATION_VERSION,
+            "pre_transform": repr(self.pre_transform),
+            "data_cls": f"{type(data_list[0]).__module__}:{type(data_list[0]).__qualname__}",
+        }
+        self.save(data_list, self.processed_paths[0])
+        with open(self.processed_paths[1], "w") as f:
+            json.dump(meta, f, indent=1)
+
+    # -- OGB interface
+    @property
+    def num_classes(self) -> int:  # OGB: 2 for binary classification, -1 for regression
+        if self._num_classes is not None:
+            return self._num_classes
+        return 2 if "classification" in self.task_type else -1
+
+    def _skip_message(self) -> str:
+        rows = ", ".join(str(r) for r in self.skipped_rows[:20])
+        if len(self.skipped_rows) > 20:
+            rows += ", ..."
+        return (
+            f"{self.name}: skipped {len(self.skipped_rows)} row(s) whose SMILES could not be "
+            "parsed "
+            f"(rows {rows}); get_idx_split() leaves them out"
+        )
+
+    def split_rows(self) -> dict[str, torch.Tensor]:
+        """The split in source row numbers (before dropping skipped rows)."""
+        if self._split is None:
+            raise ValueError(f"{self.name} has no split")
+        if not callable(self._split):
+            return {
+                k: torch.as_tensor(np.asarray(v), dtype=torch.long) for k, v in self._split.items()
+            }
+        path = Path(self.processed_dir) / f"split_{self._split_id or 'computed'}.pt"
+        if path.is_file():
+            return torch.load(path, weights_only=True)
+        rows = self.rows.tolist()
+        smiles = [self._smiles_at(i) for i in range(len(self))]
+        split = {
+            k: torch.as_tensor(v, dtype=torch.long) for k, v in self._split(rows, smiles).items()
+        }
+        torch.save(split, path)
+        return split
+
+    def _smiles_at(self, i: int) -> str:
+        s = self._data.smiles
+        return s[i] if isinstance(s, (list, tuple)) else self.get(i).smiles
+
+    def get_idx_split(self) -> dict[str, torch.Tensor]:
+        """``{"train","valid","test"}`` -> dataset positions (long tensors; skipped rows
+        dropped)."""
+        out = {}
+        for k, rows in self.split_rows().items():
+            rows = rows.long()
+            if rows.numel() and (rows.min() < 0 or rows.max() >= self.num_rows):
+                raise ValueError(
+                    f"{self.name}: split '{k}' has row indices outside 0..{self.num_rows - 1}"
+                )
+            pos = self._row_to_pos[rows]
+            out[k] = pos[pos >= 0]
+        return out
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.name}, {len(self)})"

@@ -1,0 +1,72 @@
+"""Reading label tables (OGB ``mapping/mol.csv.gz``, user CSVs) with errors that name the
+file/column/row."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["read_molecule_table"]
+
+#: Columns that are never targets by default (OGB's mapping files carry ``mol_id``).
+NON_TARGET_COLUMNS = ("mol_id",)
+
+
+def read_molecule_table(
+    path: str | os.PathLike,
+    smiles_column: str = "smiles",
+    target_columns: Sequence[str] | None = None,
+) -> tuple[list[str], np.ndarray, list[str]]:
+    """Read a CSV (optionally ``.gz``) of SMILES + numeric target columns.
+
+    Returns ``(smiles, labels float32 [N, T] with NaN for empty cells, target column names)``. By
+    default every column except the SMILES column and ``mol_id`` is a target. Raises
+    ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file for an empty table,
+    a missing SMILES column, no target columns, or a non-numeric label (with its column and row).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"CSV file {str(path)!r} is empty") from exc
+    if smiles_column not in df.columns:
+        raise ValueError(
+            f"CSV file {str(path)!r} has no {smiles_column!r} column "
+            f"(columns: {list(df.columns)}); "
+            "pass smiles_column= to name it"
+        )
+    if len(df) == 0:
+        raise ValueError(f"CSV file {str(path)!r} has a header but no rows")
+    if target_columns is None:
+        target_columns = [
+            c for c in df.columns if c != smiles_column and c not in NON_TARGET_COLUMNS
+        ]
+    else:
+        target_columns = list(target_columns)
+        missing = [c for c in target_columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"CSV file {str(path)!r} has no target column(s) {missing}")
+    if not target_columns:
+        raise ValueError(f"CSV file {str(path)!r} has no target columns besides {smiles_column!r}")
+    labels = np.empty((len(df), len(target_columns)), dtype=np.float32)
+    for j, col in enumerate(target_columns):
+        raw = df[col].str.strip()
+        num = pd.to_numeric(raw.where(raw != "", None), errors="coerce")
+        bad = num.isna() & (raw != "") & ~raw.str.lower().isin(["nan", "na"])
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"CSV file {str(path)!r}: non-numeric label {df[col].iloc[i]!r} in column {col!r}, "
+                f"row {i} (0-based data row; line {i + 2} of the file). Pass target_columns= to "
+                "choose "
+                "the label columns"
+            )
+        labels[:, j] = num.to_numpy(dtype=np.float32, na_value=np.nan)
+    smiles = df[smiles_column].tolist()
+    return smiles, labels, target_columns
