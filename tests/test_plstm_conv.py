@@ -33,10 +33,11 @@ def test_repr_and_reset():
     conv = PLSTMConv(16, 32, heads=4, mode="D", reverse=True)
     assert str(conv) == ("PLSTMConv(16, 32, heads=4, mode='D', reverse=True, "
                          "norm_group='fanout', engine='auto')")
-    before = conv.lin_transition.bias.clone()
+    before = conv.lin_node_gates.bias.detach().clone()
     conv.reset_parameters()
-    assert not torch.equal(before, conv.lin_transition.bias)
-    assert float(conv.lin_source.bias.detach().mean()) == -5.0
+    bias = conv.lin_node_gates.bias.detach().view(4, 4)
+    assert not torch.equal(before.view(4, 4)[3], bias[3])  # random transition bias
+    assert bool((bias[:3] == -5.0).all())  # source, mark, direct
 
 
 def test_invalid_options_raise():
@@ -115,7 +116,8 @@ def test_renumbering_atoms_does_not_change_the_output(smiles, mode):
 def test_p_mode_transitions_sum_below_one_per_group(group):
     torch.manual_seed(0)
     conv = PLSTMConv(9, 16, edge_dim=3, norm_group=group)
-    torch.nn.init.normal_(conv.lin_transition.weight, std=3.0)
+    torch.nn.init.normal_(conv.lin_node_gates.weight, std=3.0)
+    torch.nn.init.normal_(conv.lin_edge_gates.weight, std=3.0)
     b = batch_of()
     structure = conv.orient(b.edge_index, b.num_nodes, LineDAGIndex.from_data(b), b.batch)
     _, transition, _, _ = conv.gates(b.x, structure, b.edge_attr)
@@ -136,9 +138,9 @@ def test_long_chain_at_criticality_is_bounded_and_carries_gradient(mode):
     edge_index = torch.cat([edge_index, edge_index.flip(0)], 1)
     conv = PLSTMConv(8, 8, heads=2, mode=mode, order="index", engine="scan")
     with torch.no_grad():  # transitions ~ 1 (P: 1e4 / (0.5 + 1e4); D: tanh(1e4))
-        conv.lin_transition.bias.fill_(1e4)
-        conv.lin_source.bias.fill_(5.0)
-        conv.lin_mark.bias.fill_(5.0)
+        bias = conv.lin_node_gates.bias.view(4, 2)
+        bias[3] = 1e4
+        bias[:2] = 5.0  # source and mark open
     out = conv(x, edge_index)
     assert torch.isfinite(out).all() and float(out.abs().max()) < 100
     grad, = torch.autograd.grad(out[-1].sum(), x)
@@ -152,4 +154,5 @@ def test_runs_on_plain_batches_without_edge_features():
     out = conv(b.x.float(), b.edge_index, batch=b.batch)
     assert out.shape == (b.num_nodes, 8)
     out.sum().backward()
-    assert conv.lin_transition.weight.grad is not None
+    assert conv.lin_node_gates.weight.grad is not None
+    assert conv.lin_edge_gates.weight.grad is not None

@@ -120,10 +120,12 @@ class PLSTMConv(MessagePassing):
 
         edge_channels = edge_dim if edge_dim is not None else in_channels
         self.lin_qkv = nn.Linear(in_channels, 3 * out_channels)
-        self.lin_source = nn.Linear(in_channels + edge_channels, heads)
-        self.lin_mark = nn.Linear(in_channels + edge_channels, heads)
-        self.lin_direct = nn.Linear(in_channels, heads)
-        self.lin_transition = nn.Linear(2 * edge_channels + in_channels, heads)
+        # Each gate is one linear map of a concatenation of node and edge features, computed as
+        # a sum of per-node and per-edge parts before gathering, so no wide rows are gathered:
+        # node part [source | mark | direct | transition at the junction], with the biases;
+        # edge part [source | mark | transition of e' | transition of e].
+        self.lin_node_gates = nn.Linear(in_channels, 4 * heads)
+        self.lin_edge_gates = nn.Linear(edge_channels, 4 * heads, bias=False)
         self.norm = MultiHeadRMSNorm(heads, self.head_channels)
         self.lin_out = nn.Linear(out_channels, out_channels)
         self.reset_parameters()
@@ -133,11 +135,11 @@ class PLSTMConv(MessagePassing):
         for lin in (self.lin_qkv, self.lin_out):  # "small init" N(0, 2 / (5 fan_in))
             nn.init.normal_(lin.weight, std=math.sqrt(2 / (5 * lin.in_features)))
             nn.init.zeros_(lin.bias)
-        for lin in (self.lin_source, self.lin_mark, self.lin_direct):  # gates start nearly shut
-            nn.init.zeros_(lin.weight)
-            nn.init.constant_(lin.bias, -5.0)
-        nn.init.zeros_(self.lin_transition.weight)
-        nn.init.normal_(self.lin_transition.bias, std=self.transition_bias_std)
+        nn.init.zeros_(self.lin_node_gates.weight)
+        nn.init.zeros_(self.lin_edge_gates.weight)
+        bias = self.lin_node_gates.bias.detach().view(4, self.heads)
+        bias[:3] = -5.0  # source, mark and direct gates start nearly shut
+        nn.init.normal_(bias[3], std=self.transition_bias_std)  # transitions near +-1
         self.norm.reset_parameters()
 
     def orient(self, edge_index: Tensor, num_nodes: int, dag: LineDAGIndex | None,
@@ -158,18 +160,20 @@ class PLSTMConv(MessagePassing):
               edge_attr: OptTensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Source ``[E, H]``, transition ``[L, H]``, mark ``[E, H]`` and direct ``[N, H]``."""
         tail, head, (into, out) = structure.tail, structure.head, structure.line_index
+        node = self.lin_node_gates(x).view(-1, 4, self.heads)
         if edge_attr is None:
-            z = (x[tail] + x[head]) / 2
+            per_node = self.lin_edge_gates(x)
+            edge = ((per_node[tail] + per_node[head]) / 2).view(-1, 4, self.heads)
         else:
             expected = self.edge_dim if self.edge_dim is not None else self.in_channels
             if edge_attr.size(-1) != expected:
                 raise ValueError(f"PLSTMConv: edge_attr has {edge_attr.size(-1)} features, "
                                  f"expected {expected}; consider setting 'edge_dim'")
-            z = edge_attr[structure.dag_edge]
-        source = torch.sigmoid(self.lin_source(torch.cat([x[tail], z], dim=-1)))
-        mark = torch.sigmoid(self.lin_mark(torch.cat([x[head], z], dim=-1)))
-        direct = torch.sigmoid(self.lin_direct(x))
-        tau = self.lin_transition(torch.cat([z[into], z[out], x[head[into]]], dim=-1))
+            edge = self.lin_edge_gates(edge_attr).view(-1, 4, self.heads)[structure.dag_edge]
+        source = torch.sigmoid(node[tail, 0] + edge[:, 0])
+        mark = torch.sigmoid(node[head, 1] + edge[:, 1])
+        direct = torch.sigmoid(node[:, 2])
+        tau = edge[into, 2] + edge[out, 3] + node[head[into], 3]
         if self.mode == "D":
             return source, torch.tanh(tau), mark, direct
         group = into if self.norm_group == "fanout" else out
