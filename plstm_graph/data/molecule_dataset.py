@@ -19,10 +19,12 @@ import os.path as osp
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
+from torch_geometric.io import fs
 
 from . import featurize as _featurize_module
 from .featurize import FEATURIZATION_VERSION, InvalidSmilesError, smiles_to_data
@@ -121,9 +123,79 @@ def apply_pre_transform(data_list: list[Data], pre_transform) -> list[Data]:
     return [pre_transform(d) for d in data_list]
 
 
+class Collated(NamedTuple):
+    """A collated graph list in PyG's ``InMemoryDataset`` storage format."""
+
+    data: dict  # Data.to_dict() of the collated graphs
+    slices: dict  # key -> long tensor of boundaries
+    data_cls: type
+
+
+def collate(data_list: list[Data]) -> Collated | None:
+    if not data_list:
+        return None
+    data, slices = InMemoryDataset.collate(data_list)
+    return Collated(data.to_dict(), slices, type(data_list[0]))
+
+
+def _cat_dims(sample: Data) -> dict[str, int]:
+    return {k: sample.__cat_dim__(k, v) for k, v in sample.to_dict().items() if torch.is_tensor(v)}
+
+
+def merge_collated(parts: list[Collated], cat_dims: dict[str, int]) -> Collated:
+    """Concatenate collated chunks (InMemoryDataset stores graphs without increments, so
+    merging is concatenation of the values and shifting of the slice boundaries)."""
+    parts = [p for p in parts if p is not None]
+    first = parts[0]
+    data: dict = {}
+    slices: dict = {}
+    for key, value in first.data.items():
+        values = [p.data[key] for p in parts]
+        if key == "num_nodes":
+            data[key] = sum(values)
+        elif torch.is_tensor(value):
+            dim = cat_dims[key]
+            data[key] = torch.cat(values, dim=dim if dim is not None else 0)
+        elif isinstance(value, list):
+            data[key] = [v for vs in values for v in vs]
+        else:
+            data[key] = values[0]
+    for key in first.slices:
+        out = [first.slices[key]]
+        offset = first.slices[key][-1]
+        for p in parts[1:]:
+            out.append(p.slices[key][1:] + offset)
+            offset = offset + p.slices[key][-1]
+        slices[key] = torch.cat(out)
+    return Collated(data, slices, first.data_cls)
+
+
+def _to_numpy(obj):
+    """Tensors -> numpy for the trip back from a worker (pickled inline, unlike tensors, which
+    travel through shared-memory file descriptors and exhaust the descriptor limit)."""
+    if torch.is_tensor(obj):
+        return ("__tensor__", obj.numpy())
+    if isinstance(obj, dict):
+        return {k: _to_numpy(v) for k, v in obj.items()}
+    return obj
+
+
+def _from_numpy(obj):
+    if isinstance(obj, tuple) and len(obj) == 2 and obj[0] == "__tensor__":
+        return torch.from_numpy(obj[1])
+    if isinstance(obj, dict):
+        return {k: _from_numpy(v) for k, v in obj.items()}
+    return obj
+
+
 def _worker_chunk(args):
     rows, smiles, labels = args
-    return _featurize_chunk(rows, smiles, labels, _WORKER_PRE_TRANSFORM)
+    out, failed = _featurize_chunk(rows, smiles, labels, _WORKER_PRE_TRANSFORM)
+    if not out:
+        return None, {}, failed
+    c = collate(out)
+    payload = (_to_numpy(c.data), _to_numpy(c.slices), c.data_cls)
+    return payload, _cat_dims(out[0]), failed
 
 
 def featurize_many(
@@ -132,15 +204,21 @@ def featurize_many(
     pre_transform=None,
     num_workers: int | None = None,
     rows: Sequence[int] | None = None,
-) -> tuple[list[Data], list[tuple[int, str, str]]]:
-    """Featurise (and pre-transform) many SMILES; returns (data list in row order, failures)."""
+) -> tuple[Collated | None, list[tuple[int, str, str]]]:
+    """Featurise (and pre-transform) many SMILES.
+
+    Returns the collated graphs in row order (``None`` if none could be featurised) and the
+    failures ``(row, smiles, reason)``. With ``num_workers >= 2`` chunks are processed in a
+    process pool and collated in the workers.
+    """
     n = len(smiles)
     rows = np.arange(n) if rows is None else np.asarray(rows)
     labels = np.asarray(labels, dtype=np.float32).reshape(n, -1)
     if num_workers is None:
         num_workers = min(2, os.cpu_count() or 1) if n >= _PARALLEL_MIN else 0
     if num_workers <= 1:
-        return _featurize_chunk(rows, smiles, labels, pre_transform)
+        out, failed = _featurize_chunk(rows, smiles, labels, pre_transform)
+        return collate(out), failed
     n_chunks = num_workers * 8
     bounds = np.linspace(0, n, n_chunks + 1).astype(int)
     chunks = [
@@ -148,15 +226,25 @@ def featurize_many(
         for a, b in zip(bounds[:-1], bounds[1:])
         if b > a
     ]
-    # spawn (not fork): forking a process that already ran torch/OpenMP code can deadlock.
-    ctx = mp.get_context("spawn")
-    data: list[Data] = []
+    # fork where available: no re-import of torch/RDKit in each worker and no need for an
+    # ``if __name__ == "__main__"`` guard in user scripts. Workers run single-threaded
+    # (torch.set_num_threads(1)), as PyTorch's own DataLoader workers do, which avoids the
+    # OpenMP-after-fork problem. Elsewhere (macOS, Windows) spawn is used.
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+    parts: list[Collated] = []
+    cat_dims: dict[str, int] = {}
     failed: list[tuple[int, str, str]] = []
     with ctx.Pool(num_workers, initializer=_init_worker, initargs=(pre_transform,)) as pool:
-        for out, bad in pool.imap(_worker_chunk, chunks):
-            data.extend(out)
+        for payload, dims, bad in pool.imap(_worker_chunk, chunks):
             failed.extend(bad)
-    return data, failed
+            if payload is not None:
+                data, slices, cls = payload
+                parts.append(Collated(_from_numpy(data), _from_numpy(slices), cls))
+                cat_dims.update(dims)
+    if not parts:
+        return None, failed
+    return merge_collated(parts, cat_dims), failed
 
 
 def data_classes() -> list[type]:
@@ -284,7 +372,7 @@ class MoleculeDataset(InMemoryDataset):
         smiles, labels = self._reader()
         smiles = list(smiles)
         labels = np.asarray(labels, dtype=np.float32).reshape(len(smiles), -1)
-        data_list, failed = featurize_many(
+        collated, failed = featurize_many(
             smiles, labels, self.pre_transform, num_workers=self.num_workers
         )
         if failed and self.on_invalid == "raise":
@@ -295,7 +383,7 @@ class MoleculeDataset(InMemoryDataset):
                 else ""
             )
             raise InvalidSmilesError(s, reason + more, row=r)
-        if not data_list:
+        if collated is None:
             raise ValueError(f"{self.name}: no molecule could be featurised")
         meta = {
             "name": self.name,
@@ -303,9 +391,10 @@ class MoleculeDataset(InMemoryDataset):
             "skipped": [{"row": r, "smiles": s, "reason": why} for r, s, why in failed],
             "featurization_version": FEATURIZATION_VERSION,
             "pre_transform": repr(self.pre_transform),
-            "data_cls": f"{type(data_list[0]).__module__}:{type(data_list[0]).__qualname__}",
+            "data_cls": f"{collated.data_cls.__module__}:{collated.data_cls.__qualname__}",
         }
-        self.save(data_list, self.processed_paths[0])
+        # the format of InMemoryDataset.save: (data dict, slices, data class)
+        fs.torch_save(tuple(collated), self.processed_paths[0])
         with open(self.processed_paths[1], "w") as f:
             json.dump(meta, f, indent=1)
 
