@@ -119,7 +119,12 @@ def apply_pre_transform(data_list: list[Data], pre_transform) -> list[Data]:
         return data_list
     many = getattr(pre_transform, "transform_many", None)
     if callable(many):
-        return list(many(data_list))
+        try:
+            takes_chunk = "chunk_size" in inspect.signature(many).parameters
+        except (TypeError, ValueError):
+            takes_chunk = False
+        # ~1000 graphs per vectorised call was fastest for LineDAG on molhiv (single thread)
+        return list(many(data_list, chunk_size=1024) if takes_chunk else many(data_list))
     return [pre_transform(d) for d in data_list]
 
 
