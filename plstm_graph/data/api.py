@@ -7,28 +7,25 @@ import os
 from pathlib import Path
 
 from .csv_dataset import load_csv_dataset
-from .lrgb import find_peptides_func, load_peptides_func
+from .lrgb import load_peptides_func
 from .ogb_datasets import MOLECULENET_ALIASES, load_ogb_molecule, ogb_molecule_names
 from .paths import resolve_data_root
 from .tu import TU_NAMES, TUBenchmark, find_tu_raw
 
 __all__ = ["known_dataset_names", "load_dataset", "resolve_name"]
 
+#: MoleculeNet spellings (any case works; see MOLECULENET_ALIASES for the mapping).
+MOLECULENET_NAMES = [
+    "BACE", "BBBP", "ClinTox", "ESOL", "FreeSolv", "HIV", "Lipophilicity", "MUV", "PCBA", "SIDER",
+    "Tox21", "ToxCast",
+]  # fmt: skip
 _PEPTIDES_ALIASES = {"peptides-func", "peptides-functional", "peptides_func", "lrgb/peptides-func"}
 _CSV_SUFFIXES = (".csv", ".csv.gz")
 
 
 def known_dataset_names() -> list[str]:
     """Every name :func:`load_dataset` accepts (besides paths to CSV files)."""
-    return (
-        ogb_molecule_names()
-        + sorted(
-            {"BACE", "BBBP", "ClinTox", "ESOL", "FreeSolv", "HIV", "Lipophilicity", "MUV"}
-            | {"PCBA", "SIDER", "Tox21", "ToxCast"}
-        )
-        + ["peptides-func"]
-        + list(TU_NAMES)
-    )
+    return ogb_molecule_names() + MOLECULENET_NAMES + ["peptides-func"] + list(TU_NAMES)
 
 
 def resolve_name(name: str) -> tuple[str, str]:
@@ -74,6 +71,7 @@ def load_dataset(
     smiles_column: str = "smiles",
     target_columns=None,
     task_type: str | None = None,
+    eval_metric: str | None = None,
     log: bool = True,
 ):
     """Load a benchmark by name, or a CSV file, as a PyG dataset with OGB's interface.
@@ -103,7 +101,9 @@ def load_dataset(
         num_workers: featurisation processes (default: 2 for >= 4000 molecules, else in-process).
         fold: TU datasets only: the cross-validation fold 0..9.
         split, seed: CSV only: ``"scaffold"`` (OGB's algorithm) or ``"random"`` (seeded).
-        smiles_column, target_columns, task_type: CSV only.
+        smiles_column, target_columns, task_type, eval_metric: CSV only (by default every column
+            but the SMILES and ``mol_id`` is a target; the task type is inferred: all labels 0/1 ->
+            "binary classification" / "rocauc", else "regression" / "rmse").
     """
     kind, canon = resolve_name(name)
     data_root = resolve_data_root(root)
@@ -133,7 +133,6 @@ def load_dataset(
             raw_dir=raw,
             pre_transform=pre_transform,
             transform=transform,
-            log=log,
         )
 
     kw = dict(
@@ -161,9 +160,6 @@ def load_dataset(
         smiles_column=smiles_column,
         target_columns=target_columns,
         task_type=task_type,
+        eval_metric=eval_metric,
         **kw,
     )
-
-
-# re-exported for the peptides folder check in tests / CLI
-__all__ += ["find_peptides_func"]

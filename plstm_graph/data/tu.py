@@ -14,6 +14,7 @@ shared raw folder is never written to. Without raw files, PyG downloads them int
 
 from __future__ import annotations
 
+import hashlib
 import os.path as osp
 from pathlib import Path
 
@@ -52,6 +53,18 @@ class _Chain(BaseTransform):
         return f"{self.__class__.__name__}({', '.join(repr(t) for t in self.transforms)})"
 
 
+def _raw_digest(raw_dir) -> str:
+    """Digest of the raw files (so changed raw data rebuilds the cache); '' if none yet."""
+    if raw_dir is None or not Path(raw_dir).is_dir():
+        return ""
+    h = hashlib.sha256()
+    for f in sorted(Path(raw_dir).iterdir()):
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def find_tu_raw(root: Path, name: str) -> Path | None:
     for cand in (root / "TUDataset" / name / "raw", root / name / "raw"):
         if (cand / f"{name}_A.txt").is_file():
@@ -80,15 +93,13 @@ class TUBenchmark(TUDataset):
         raw_dir: str | Path | None = None,
         pre_transform=None,
         transform=None,
-        log: bool = True,
     ):
         if not 0 <= int(fold) < 10:
             raise ValueError(f"fold must be in 0..9, got {fold}")
         self.fold = int(fold)
         self._raw_source = str(raw_dir) if raw_dir is not None else None
         full = _Chain(OnesIfNoX(), pre_transform)
-        self._key = cache_key(full, f"TU:{name}")
-        self._log = log
+        self._key = cache_key(full, f"TU:{name}:{_raw_digest(raw_dir)}")
         # The cache may hold a Data subclass made by the pre-transform (e.g. DAGData): allow-list
         # the Data classes for torch.load(weights_only=True). The first build processes, then loads.
         with torch.serialization.safe_globals(data_classes()):
