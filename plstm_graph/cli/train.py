@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import torch
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -71,6 +72,9 @@ def build_parser() -> ArgumentParser:
                         help="where logs, checkpoints and model files go")
     parser.add_argument("--resume", type=str | None, default=None,
                         help="Lightning .ckpt to resume training from")
+    parser.add_argument("--num_threads", type=int | None, default=None,
+                        help="torch CPU threads per process (default: torch's choice; 1 is "
+                             "often fastest for small molecules on a busy CPU)")
     parser.set_defaults(DEFAULTS)
     return parser
 
@@ -111,8 +115,8 @@ def build_run(cfg: Namespace, seed: int) -> tuple[PropertyDataModule, PropertyPr
     return datamodule, module
 
 
-def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int, datamodule,
-                 module: PropertyPredictor) -> dict | None:
+def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
+                 datamodule: PropertyDataModule, module: PropertyPredictor) -> dict | None:
     """Trains, tests the best-validation checkpoint and (on rank 0) writes the run's files.
     Returns the results record on rank 0, ``None`` elsewhere."""
     start = time.time()
@@ -120,7 +124,9 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int, datamodule,
     metric = task.eval_metric
     monitor = f"val_{metric}"
     mode = "max" if task.higher_is_better else "min"
-    log_name = f"{task.name}/{name}/seed{seed}"
+    fold = datamodule.fold if datamodule.uses_folds else None
+    run_id = f"seed{seed}" if fold is None else f"fold{fold}-seed{seed}"
+    log_name = f"{task.name}/{name}/{run_id}"
     tensorboard = TensorBoardLogger(cfg.log_dir, name=log_name, default_hp_metric=False)
     csv = CSVLogger(cfg.log_dir, name=log_name, version=tensorboard.version)
     checkpoint = ModelCheckpoint(monitor=monitor, mode=mode, save_last=True,
@@ -150,7 +156,7 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int, datamodule,
     if scores is not None and len(scores):
         best_epoch = int(scores.idxmax() if task.higher_is_better else scores.idxmin())
     record = {
-        "dataset": task.name, "model": name, "seed": seed, "metric": metric,
+        "dataset": task.name, "model": name, "seed": seed, "fold": fold, "metric": metric,
         "val_metric": float(checkpoint.best_model_score),
         "test_metric": float(tested[0][f"test_{metric}"]),
         "params": module.num_parameters,
@@ -163,7 +169,7 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int, datamodule,
         "checkpoint": checkpoint.best_model_path, "log_dir": str(run_dir),
         "curves": str(curves),
     }
-    results = write_json(Path(cfg.output_dir) / task.name / name / f"seed{seed}.json", record)
+    results = write_json(Path(cfg.output_dir) / task.name / name / f"{run_id}.json", record)
     print(f"Test {metric} at the best validation epoch ({best_epoch}): "
           f"{record['test_metric']:.4f} (validation {record['val_metric']:.4f})")
     print(f"Compact checkpoint: {compact}")
@@ -182,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--resume continues one run; it cannot be combined with --seeds")
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
     records = []
     for seed in seeds:
         try:
@@ -193,9 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             records.append(record)
     if len(records) > 1:
         summary = summarize(records)
+        fold = records[0]["fold"]
+        filename = "summary.json" if fold is None else f"fold{fold}-summary.json"
         path = write_json(Path(cfg.output_dir) / summary["dataset"] / records[0]["model"]
-                          / "summary.json", summary | {"runs": records and
-                                                       [r["seed"] for r in records]})
+                          / filename, summary)
         print(format_summary(summary))
         print(f"Summary: {path}")
     return 0

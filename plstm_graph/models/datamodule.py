@@ -38,6 +38,7 @@ class PropertyDataModule(LightningDataModule):
     Args:
         dataset: a name known to :func:`plstm_graph.data.load_dataset` or a CSV path.
         data_dir: data root (default: ``$PLSTM_DATA_DIR``, else ``<repo>/datasets``).
+        cache_dir: where processed datasets are cached (default: ``data_dir``).
         batch_size: training batch size (graphs per process).
         eval_batch_size: batch size for validation, test and prediction (default: 4 x
             ``batch_size``).
@@ -52,6 +53,7 @@ class PropertyDataModule(LightningDataModule):
     """
 
     def __init__(self, dataset: str = "ogbg-molfreesolv", data_dir: str | None = None,
+                 cache_dir: str | None = None,
                  batch_size: int = 64, eval_batch_size: int | None = None,
                  num_workers: int = 0, fold: int = 0, dag_order: str = "canonical",
                  smiles_column: str = "smiles", target_columns: list[str] | None = None,
@@ -59,6 +61,7 @@ class PropertyDataModule(LightningDataModule):
         super().__init__()
         self.dataset_name = dataset
         self.data_dir = data_dir
+        self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or 4 * batch_size
         self.num_workers = num_workers
@@ -71,9 +74,16 @@ class PropertyDataModule(LightningDataModule):
 
     def load(self):
         """Loads (and on first use featurises and caches) the dataset."""
-        return load_dataset(self.dataset_name, root=self.data_dir,
-                            pre_transform=LineDAG(self.dag_order), fold=self.fold, log=False,
+        return load_dataset(self.dataset_name, root=self.data_dir, cache_dir=self.cache_dir,
+                            pre_transform=LineDAG(self.dag_order), fold=self.fold,
+                            log=False,
                             **self.csv_options)
+
+    @property
+    def uses_folds(self) -> bool:
+        """Whether the dataset's split is a cross-validation fold (TU datasets)."""
+        self._require_setup()
+        return hasattr(self.dataset, "fold")
 
     def prepare_data(self) -> None:
         self.load()

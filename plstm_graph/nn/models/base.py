@@ -74,7 +74,8 @@ class VirtualNode(nn.Module):
         super().__init__()
         self.channels = channels
         self.updates = nn.ModuleList(
-            MLP([channels, 2 * channels, channels], norm="layer_norm", act="relu")
+            MLP([channels, 2 * channels, channels], norm="layer_norm",
+                norm_kwargs={"mode": "node"}, act="relu")
             for _ in range(num_updates))
 
     def initial(self, num_graphs: int, like: Tensor) -> Tensor:

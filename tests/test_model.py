@@ -1,0 +1,84 @@
+"""PLSTMNet / GINENet: shapes, batching, options, parameter counts."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+
+from plstm_graph.data import smiles_to_data
+from plstm_graph.nn import GINENet, PLSTMNet
+from plstm_graph.nn.models import MODELS, num_parameters
+from plstm_graph.nn.models.base import DegreeEncoding
+from plstm_graph.transforms import LineDAG
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C", "OC1CCC2(C)C(CCC3C2CCC2(C)C3CCC2O)C1"]
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return LineDAG().transform_many([smiles_to_data(s) for s in SMILES])
+
+
+def batch_of(graphs):
+    return next(iter(DataLoader(graphs, batch_size=len(graphs))))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("options", [{}, {"virtual_node": True, "pooling": "attention"},
+                                     {"pooling": "sum", "degree_encoding": True}])
+def test_batch_equals_single_graphs(graphs, name, options):
+    torch.manual_seed(0)
+    model = MODELS[name](3, hidden_channels=32, num_layers=2, **options).eval()
+    out = model(batch_of(graphs))
+    assert out.shape == (len(graphs), 3)
+    single = torch.cat([model(batch_of([g])) for g in graphs])
+    torch.testing.assert_close(out, single, atol=1e-5, rtol=1e-4)
+
+
+def test_plstm_blocks_alternate_orientation_and_size():
+    model = PLSTMNet(1, hidden_channels=96, num_layers=3)
+    for i, block in enumerate(model.layers):
+        assert [sub.conv.mode for sub in block] == ["P", "D"]
+        assert all(sub.conv.reverse == (i % 2 == 1) for sub in block)
+    assert model.layers[0][0].mlp[0].out_features == 384  # 4 x 96, a multiple of 64
+    assert PLSTMNet(1, hidden_channels=96, mlp_factor=2).layers[0][0].mlp[0].out_features == 192
+
+
+def test_parameter_counts():
+    # the released configuration (hidden 96, 2 x (P + D), MLP x 4) is ~0.47 M (spec A9)
+    assert 450_000 < num_parameters(PLSTMNet(1)) < 520_000
+    assert num_parameters(PLSTMNet(1, mlp_factor=2)) < 350_000
+    assert 1_500_000 < num_parameters(GINENet(1)) < 3_000_000
+
+
+def test_runs_without_precomputed_structure(graphs):
+    model = PLSTMNet(2, hidden_channels=32).eval()
+    plain = [Data(x=g.x, edge_index=g.edge_index, edge_attr=g.edge_attr) for g in graphs]
+    assert model(batch_of(plain)).shape == (len(graphs), 2)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_float_features_without_edge_attr(name):
+    x = torch.rand(6, 7)
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 4, 4, 5], [1, 0, 2, 1, 3, 2, 4, 3, 5, 4]])
+    data = Data(x=x, edge_index=edge_index)
+    model = MODELS[name](2, hidden_channels=16, in_channels=7, edge_in_channels=None).eval()
+    assert model(batch_of([LineDAG()(data)])).shape == (1, 2)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="block_modes"):
+        PLSTMNet(1, block_modes="PPD")
+    with pytest.raises(ValueError, match="pooling"):
+        GINENet(1, pooling="max-ish")
+    with pytest.raises(ValueError, match="in_channels"):
+        PLSTMNet(1, in_channels="atoms")
+
+
+def test_degree_encoding_is_sinusoidal():
+    enc = DegreeEncoding(8)
+    edge_index = torch.tensor([[0, 0, 1, 2], [1, 2, 0, 0]])
+    pe = enc(edge_index, 3)
+    assert torch.allclose(pe[0, 0], torch.tensor(2.0).sin()) and pe[1, 1] == torch.tensor(1.0).cos()
+    assert pe.shape == (3, 8)
