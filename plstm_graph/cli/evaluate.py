@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", help="dataset to evaluate on (default: the training one)")
     parser.add_argument("--split", default="test", choices=SPLITS, help="split to evaluate")
     parser.add_argument("--data_dir", help="data root (default: $PLSTM_DATA_DIR or ./datasets)")
+    parser.add_argument("--cache_dir", help="where processed datasets are cached "
+                                            "(default: the data root)")
     parser.add_argument("--fold", type=int, default=0, help="fold of TU datasets")
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu", help="e.g. cpu, cuda, cuda:1")
@@ -41,11 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @torch.no_grad()
-def evaluate_split(module, dataset: str, split: str, data_dir: str | None, fold: int,
-                   batch_size: int, device: str) -> dict:
+def evaluate_split(module, dataset: str, split: str, data_dir: str | None,
+                   cache_dir: str | None, fold: int, batch_size: int, device: str) -> dict:
     """Scores ``module`` on ``split`` of ``dataset`` with the dataset's OGB ``Evaluator``."""
-    datamodule = PropertyDataModule(dataset, data_dir=data_dir, eval_batch_size=batch_size,
-                                    fold=fold, dag_order=module.featurization.dag_order)
+    datamodule = PropertyDataModule(dataset, data_dir=data_dir, cache_dir=cache_dir,
+                                    eval_batch_size=batch_size, fold=fold,
+                                    dag_order=module.featurization.dag_order)
     datamodule.setup("test")
     task = datamodule.task_info()
     if (task.task_type, task.out_channels) != (module.task.task_type, module.task.out_channels):
@@ -100,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{out}")
             return 0
         result = evaluate_split(module, args.dataset or module.task.name, args.split,
-                                args.data_dir, args.fold, args.batch_size, args.device)
+                                args.data_dir, args.cache_dir, args.fold, args.batch_size,
+                                args.device)
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     print(json.dumps(result))

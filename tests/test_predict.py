@@ -1,0 +1,104 @@
+"""Compact model files, the ``load_model(...).predict`` API and ``evaluate.py`` round trips."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import plstm_graph
+from plstm_graph.cli import evaluate
+from plstm_graph.models import (
+    OptimConfig,
+    PropertyDataModule,
+    PropertyPredictor,
+    load_module,
+    save_compact,
+)
+
+
+@pytest.fixture(scope="module")
+def datamodule(shared_data, data_cache):
+    dm = PropertyDataModule("ogbg-molfreesolv", data_dir=str(shared_data),
+                            cache_dir=str(data_cache), eval_batch_size=128)
+    dm.setup()
+    return dm
+
+
+@pytest.fixture(scope="module")
+def model_file(datamodule, tmp_path_factory):
+    """An (untrained, seeded) pLSTM for FreeSolv saved as a compact model file."""
+    torch.manual_seed(0)
+    task = datamodule.task_info()
+    args = {"out_channels": task.out_channels, "hidden_channels": 32,
+            **datamodule.input_channels()}
+    module = PropertyPredictor.from_parts("plstm", args, task, datamodule.featurization(),
+                                          OptimConfig())
+    return save_compact(module, tmp_path_factory.mktemp("model") / "best.pt")
+
+
+def test_compact_file_loads_with_weights_only(model_file):
+    payload = torch.load(model_file, weights_only=True)
+    assert payload["version"] == 1
+    hp = payload["hparams"]
+    assert hp["model"] == "plstm" and hp["featurization"]["dag_order"] == "canonical"
+    assert hp["task"]["target_std"] is not None  # regression scaling travels with the model
+
+
+def test_predict_matches_dataset_graphs(model_file, datamodule):
+    model = plstm_graph.load_model(model_file)
+    subset = datamodule.splits["test"]
+    smiles = [subset[i].smiles for i in range(len(subset))]
+    pred = model.predict(smiles)
+    assert pred.shape == (len(smiles), 1) and pred.dtype == np.float32
+    module = load_module(model_file)
+    with torch.no_grad():
+        expected = torch.cat([module.predict_batch(b)
+                              for b in datamodule.split_dataloader("test")])
+    np.testing.assert_allclose(pred, expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_predict_marks_unparsable_rows(model_file):
+    model = plstm_graph.load_model(model_file)
+    with pytest.warns(UserWarning, match="could not be parsed"):
+        pred = model.predict(["CCO", "not-a-smiles", "c1ccccc1"])
+    assert pred.shape == (3, 1)
+    assert np.isnan(pred[1]).all() and np.isfinite(pred[[0, 2]]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.allclose(model.predict(["CCO"])[0], pred[0], atol=1e-5)
+    with pytest.raises(TypeError):
+        model.predict("CCO")
+
+
+def test_evaluate_cli_split_metric(model_file, datamodule, shared_data, data_cache, tmp_path):
+    out = tmp_path / "metric.json"
+    assert evaluate.main([str(model_file), "--data_dir", str(shared_data), "--cache_dir",
+                          str(data_cache), "--split", "valid", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["metric"] == "rmse" and result["split"] == "valid"
+    assert result["num_graphs"] == len(datamodule.splits["valid"])
+    module = load_module(model_file)
+    with torch.no_grad():
+        preds, ys = zip(*[(module.scores(module(b)), module._targets(b))
+                          for b in datamodule.split_dataloader("valid")])
+    assert result["value"] == pytest.approx(module.evaluate(torch.cat(preds), torch.cat(ys)))
+
+
+def test_evaluate_cli_predict_round_trip(model_file, tmp_path, capsys):
+    table = pd.DataFrame({"id": ["a", "b", "c", "d"],
+                          "smiles": ["CCO", "C1CC", "", "c1ccccc1O"]})
+    src, dst = tmp_path / "in.csv", tmp_path / "preds.csv"
+    table.to_csv(src, index=False)
+    assert evaluate.main([str(model_file), "--predict", str(src), "--out", str(dst)]) == 0
+    err = capsys.readouterr().err
+    assert "row 1" in err and "row 2" in err
+    out = pd.read_csv(dst, keep_default_na=False)
+    assert out["id"].tolist() == ["a", "b", "c", "d"]  # aligned, nothing dropped
+    values = out.iloc[:, -1].tolist()
+    assert values[1] == "" and values[2] == ""
+    expected = plstm_graph.load_model(model_file).predict(["CCO", "c1ccccc1O"])
+    np.testing.assert_allclose([float(values[0]), float(values[3])], expected[:, 0], rtol=1e-5)
