@@ -11,6 +11,7 @@ from ogb.utils import smiles2graph
 from rdkit import Chem
 
 from plstm_graph.data import InvalidSmilesError, smiles_to_data
+from plstm_graph.data.splits import murcko_scaffold
 
 OFFICIAL_WITH_RAW = ["bace", "bbbp", "esol", "freesolv"]
 
@@ -142,6 +143,7 @@ def test_hard_smiles_recover_with_right_atom_counts(shared_data, folder):
         assert d.num_nodes == n_atoms == unsanitised.GetNumAtoms(), (folder, row)
         assert d.edge_index.shape[1] == 2 * unsanitised.GetNumBonds()
         assert sorted(d.canonical_rank.tolist()) == list(range(n_atoms))
+        assert murcko_scaffold(s)  # the scaffold split handles them too
         assert (d.x >= 0).all() and (
             d.x[:, 0] == torch.tensor([a.GetAtomicNum() - 1 for a in unsanitised.GetAtoms()])
         ).all()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from rdkit import Chem
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from .featurize import mol_from_smiles
@@ -35,8 +36,12 @@ def murcko_scaffold(smiles: str) -> str:
     try:
         return MurckoScaffold.MurckoScaffoldSmiles(smiles=smiles, includeChirality=True)
     except Exception:  # noqa: BLE001 - RDKit raises ValueError / ArgumentError / RuntimeError
-        mol = mol_from_smiles(smiles)
-        return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=True)
+        # RDKit's GetScaffoldForMol, with the valence check relaxed as in mol_from_smiles
+        scaffold = Chem.MurckoDecompose(mol_from_smiles(smiles))
+        scaffold.ClearComputedProps()
+        scaffold.UpdatePropertyCache(strict=False)
+        Chem.GetSymmSSSR(scaffold)
+        return Chem.MolToSmiles(scaffold, isomericSmiles=True)
 
 
 def scaffold_split(
