@@ -143,7 +143,7 @@ def test_hard_smiles_recover_with_right_atom_counts(shared_data, folder):
         assert d.num_nodes == n_atoms == unsanitised.GetNumAtoms(), (folder, row)
         assert d.edge_index.shape[1] == 2 * unsanitised.GetNumBonds()
         assert sorted(d.canonical_rank.tolist()) == list(range(n_atoms))
-        assert murcko_scaffold(s)  # the scaffold split handles them too
+        assert isinstance(murcko_scaffold(s), str)  # the scaffold split handles them too
         assert (d.x >= 0).all() and (
             d.x[:, 0] == torch.tensor([a.GetAtomicNum() - 1 for a in unsanitised.GetAtoms()])
         ).all()
