@@ -39,64 +39,88 @@ def _size_buckets(sizes: Tensor) -> Tensor:
     return torch.ceil(torch.log(scaled) / math.log(BUCKET_GROWTH)).long()
 
 
-def _pad_nodes(x: Tensor, slot: Tensor, size: int, n_max: int) -> Tensor:
-    """``[n, H, C]`` node rows into ``[size, H, n_max, C]`` at flat positions ``slot``."""
-    padded = x.new_zeros(size * n_max, *x.shape[1:]).index_put((slot,), x)
-    return padded.view(size, n_max, *x.shape[1:]).transpose(1, 2)
+def _exclusive_cumsum(x: Tensor) -> Tensor:
+    return torch.cumsum(x, 0) - x
 
 
 def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transition: Tensor,
                  mark: Tensor, direct: Tensor, edge_index: Tensor, line_index: Tensor,
                  edge_level: Tensor, batch: Tensor | None) -> Tensor:
-    num_nodes, heads, _ = query.shape
+    num_nodes, heads, dk = query.shape
     num_edges = edge_index.size(1)
+    device = query.device
     direct_term = (direct * (query * key).sum(-1))[..., None] * value
     if num_edges == 0:
         return direct_term
     graph = batch if batch is not None else connected_components(edge_index, num_nodes)
     graph = torch.unique(graph, return_inverse=True)[1]
     tail, head = edge_index
+    src, dst = line_index
     edge_graph = graph[tail]
-    node_local = _group_rank(torch.arange(num_nodes, device=graph.device), graph)
-    edge_local = _group_rank(edge_level * num_edges + torch.arange(num_edges, device=graph.device),
+    line_graph = edge_graph[dst]
+    node_local = _group_rank(torch.arange(num_nodes, device=device), graph)
+    # DAG edges in topological order within each graph: T becomes strictly lower triangular
+    edge_local = _group_rank(edge_level * num_edges + torch.arange(num_edges, device=device),
                              edge_graph)
+
+    # Bucket layout: graph g of bucket b sits at position slot[g] of the bucket's padded block
+    # [size_b, H, n_max_b, ...]; all blocks of one kind share one flat buffer, laid out so that
+    # each bucket's view is contiguous for the solver and the matmuls.
     num_graphs = int(graph.max()) + 1
     node_count = torch.bincount(graph, minlength=num_graphs)
     edge_count = torch.bincount(edge_graph, minlength=num_graphs)
-    bucket = _size_buckets(torch.maximum(node_count, edge_count))
-    bucket[edge_count == 0] = -1  # graphs without edges have only the direct term
-    line_graph = edge_graph[line_index[1]]
+    has_edges = edge_count > 0  # graphs without edges have only the direct term
+    buckets, bucket = torch.unique(_size_buckets(torch.maximum(node_count, edge_count))
+                                   [has_edges], return_inverse=True)
+    graph_ids = has_edges.nonzero().view(-1)
+    slot = _group_rank(graph_ids, bucket)
+    zeros = torch.zeros(buckets.numel(), dtype=torch.long, device=device)
+    size = torch.bincount(bucket, minlength=buckets.numel())
+    n_max = zeros.scatter_reduce(0, bucket, node_count[graph_ids], "amax")
+    e_max = zeros.scatter_reduce(0, bucket, edge_count[graph_ids], "amax")
+    per_head = torch.stack([n_max, e_max * n_max, e_max * e_max])  # node rows, A_S/A_M, T
+    blocks = size * heads * per_head
+    base = torch.zeros(3, num_graphs, dtype=torch.long, device=device)
+    base[:, graph_ids] = (torch.cumsum(blocks, 1) - blocks)[:, bucket] \
+        + slot * heads * per_head[:, bucket]
+    stride = torch.zeros_like(base)
+    stride[:, graph_ids] = per_head[:, bucket]
+    g_n = torch.zeros_like(graph)
+    g_e = torch.zeros_like(graph)
+    g_n[graph_ids], g_e[graph_ids] = n_max[bucket], e_max[bucket]
+    h = torch.arange(heads, device=device)
 
-    node_ids, outputs = [], []
-    for b in torch.unique(bucket[bucket >= 0]).tolist():
-        members = bucket == b
-        slot = torch.cumsum(members, 0) - 1  # position of each member graph in the bucket
-        size = int(members.sum())
-        n_max = int(node_count[members].max())
-        e_max = int(edge_count[members].max())
-        nodes = members[graph].nonzero().view(-1)
-        edges = members[edge_graph].nonzero().view(-1)
-        lines = members[line_graph].nonzero().view(-1)
-        node_slot = slot[graph[nodes]] * n_max + node_local[nodes]
+    in_blocks = has_edges[graph].nonzero().view(-1)
+    ng = graph[in_blocks]
+    node_pos = (base[0, ng] + node_local[in_blocks])[:, None] + h * stride[0, ng][:, None]
+    source_pos = (base[1, edge_graph] + edge_local * g_n[edge_graph] + node_local[tail])[:, None]
+    mark_pos = (base[1, edge_graph] + node_local[head] * g_e[edge_graph] + edge_local)[:, None]
+    line_pos = (base[2, line_graph] + edge_local[dst] * g_e[line_graph] + edge_local[src])[:, None]
+    edge_heads = h * stride[1, edge_graph][:, None]
 
-        e_graph = slot[edge_graph[edges]]
-        e_loc = edge_local[edges]
-        src_shape = (size, e_max, n_max, heads)
-        a_source = source.new_zeros(src_shape).index_put(
-            (e_graph, e_loc, node_local[tail[edges]]), source[edges]).permute(0, 3, 1, 2)
-        a_mark = mark.new_zeros(size, n_max, e_max, heads).index_put(
-            (e_graph, node_local[head[edges]], e_loc), mark[edges]).permute(0, 3, 1, 2)
-        l_src, l_dst = line_index[:, lines]
-        neg_t = transition.new_zeros(size, e_max, e_max, heads).index_put(
-            (slot[line_graph[lines]], edge_local[l_dst], edge_local[l_src]),
-            -transition[lines]).permute(0, 3, 1, 2)
+    total = blocks.sum(1).tolist()
+    dv = value.size(-1)
+    qkv = torch.cat([query, key, value], dim=-1)[in_blocks]
+    qkv = qkv.new_zeros(total[0], 2 * dk + dv).index_put((node_pos.view(-1),),
+                                                        qkv.view(-1, 2 * dk + dv))
+    a_source = source.new_zeros(total[1]).index_put(((source_pos + edge_heads).view(-1),),
+                                                    source.view(-1))
+    a_mark = mark.new_zeros(total[1]).index_put(((mark_pos + edge_heads).view(-1),),
+                                                mark.view(-1))
+    neg_t = transition.new_zeros(total[2]).index_put(
+        ((line_pos + h * stride[2, line_graph][:, None]).view(-1),), -transition.view(-1))
+
+    outputs = []
+    splits = [b.tolist() for b in blocks]
+    for i, (qkv_b, s_b, m_b, t_b) in enumerate(zip(
+            qkv.split(splits[0]), a_source.split(splits[1]), a_mark.split(splits[1]),
+            neg_t.split(splits[2]))):
+        sz, n, e = int(size[i]), int(n_max[i]), int(e_max[i])
         # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
-        paths = torch.linalg.solve_triangular(neg_t, a_source, upper=False, unitriangular=True)
-        gating = a_mark @ paths
-        q, k, v = (_pad_nodes(t[nodes], node_slot, size, n_max) for t in (query, key, value))
-        y = ((q @ k.transpose(-1, -2)) * gating) @ v
-        node_ids.append(nodes)
-        outputs.append(y.transpose(1, 2).reshape(size * n_max, heads, -1)[node_slot])
-    if not node_ids:
-        return direct_term
-    return direct_term.index_put((torch.cat(node_ids),), torch.cat(outputs), accumulate=True)
+        paths = torch.linalg.solve_triangular(t_b.view(sz, heads, e, e), s_b.view(sz, heads, e, n),
+                                              upper=False, unitriangular=True)
+        gating = m_b.view(sz, heads, n, e) @ paths
+        q, k, v = qkv_b.view(sz, heads, n, -1).split([dk, dk, dv], dim=-1)
+        outputs.append((((q @ k.transpose(-1, -2)) * gating) @ v).view(-1, dv))
+    attention = torch.cat(outputs)[node_pos]
+    return direct_term.index_put((in_blocks,), attention, accumulate=True)
