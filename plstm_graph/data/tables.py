@@ -14,6 +14,8 @@ __all__ = ["read_molecule_table"]
 
 #: Columns that are never targets by default (OGB's mapping files carry ``mol_id``).
 NON_TARGET_COLUMNS = ("mol_id",)
+#: Cells of a label column that mean "missing label".
+MISSING_LABELS = ["", "nan", "NaN", "NA", "N/A", "null"]
 
 
 def read_molecule_table(
@@ -32,41 +34,42 @@ def read_molecule_table(
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        columns = list(pd.read_csv(path, nrows=0).columns)
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"CSV file {str(path)!r} is empty") from exc
-    if smiles_column not in df.columns:
+    if smiles_column not in columns:
         raise ValueError(
-            f"CSV file {str(path)!r} has no {smiles_column!r} column "
-            f"(columns: {list(df.columns)}); "
+            f"CSV file {str(path)!r} has no {smiles_column!r} column (columns: {columns}); "
             "pass smiles_column= to name it"
         )
-    if len(df) == 0:
-        raise ValueError(f"CSV file {str(path)!r} has a header but no rows")
     if target_columns is None:
-        target_columns = [
-            c for c in df.columns if c != smiles_column and c not in NON_TARGET_COLUMNS
-        ]
+        target_columns = [c for c in columns if c != smiles_column and c not in NON_TARGET_COLUMNS]
     else:
         target_columns = list(target_columns)
-        missing = [c for c in target_columns if c not in df.columns]
+        missing = [c for c in target_columns if c not in columns]
         if missing:
             raise ValueError(f"CSV file {str(path)!r} has no target column(s) {missing}")
     if not target_columns:
         raise ValueError(f"CSV file {str(path)!r} has no target columns besides {smiles_column!r}")
-    labels = np.empty((len(df), len(target_columns)), dtype=np.float32)
-    for j, col in enumerate(target_columns):
-        raw = df[col].str.strip()
-        num = pd.to_numeric(raw.where(raw != "", None), errors="coerce")
-        bad = num.isna() & (raw != "") & ~raw.str.lower().isin(["nan", "na"])
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+    # SMILES are read verbatim; in label columns an empty cell (or NA / nan) is a missing label.
+    df = pd.read_csv(
+        path,
+        usecols=[smiles_column, *target_columns],
+        dtype={smiles_column: str},
+        keep_default_na=False,
+        na_values={c: MISSING_LABELS for c in target_columns},
+    )
+    if len(df) == 0:
+        raise ValueError(f"CSV file {str(path)!r} has a header but no rows")
+    for col in target_columns:
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            num = pd.to_numeric(df[col], errors="coerce")
+            i = int(np.flatnonzero((num.isna() & df[col].notna()).to_numpy())[0])
             raise ValueError(
                 f"CSV file {str(path)!r}: non-numeric label {df[col].iloc[i]!r} in column {col!r}, "
                 f"row {i} (0-based data row; line {i + 2} of the file). Pass target_columns= to "
-                "choose "
-                "the label columns"
+                "choose the label columns"
             )
-        labels[:, j] = num.to_numpy(dtype=np.float32, na_value=np.nan)
+    labels = df[target_columns].to_numpy(dtype=np.float32)
     smiles = df[smiles_column].tolist()
     return smiles, labels, target_columns
