@@ -16,6 +16,7 @@ import json
 import multiprocessing as mp
 import os
 import os.path as osp
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,11 +52,29 @@ def _source_file_digest(obj) -> str:
         return ""
 
 
+def _implementation_digest(cls: type) -> str:
+    """Digest of the module defining ``cls`` and of the modules of its own package that this module
+    imports names from (e.g. ``plstm_graph.transforms`` -> ``plstm_graph.dag``)."""
+    module = sys.modules.get(cls.__module__)
+    if module is None:
+        return _source_file_digest(cls)
+    top = cls.__module__.split(".")[0]
+    names = {cls.__module__}
+    for value in vars(module).values():
+        name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+        if isinstance(name, str) and name.split(".")[0] == top:
+            names.add(name)
+    digests = [
+        f"{n}:{_source_file_digest(sys.modules[n])}" for n in sorted(names) if n in sys.modules
+    ]
+    return hashlib.sha256("|".join(digests).encode()).hexdigest()
+
+
 def transform_fingerprint(transform) -> str:
     """Identity of a pre-transform for the cache key: class, ``repr`` (constructor arguments), an
-    optional ``version`` / ``cache_version`` attribute and a digest of the source file of the
-    transform's class (so
-    an edited implementation invalidates old caches even when its ``repr`` stays the same)."""
+    optional ``version`` / ``cache_version`` attribute and a digest of the transform's source (its
+    module and the same-package modules it imports from), so an edited implementation
+    invalidates old caches even when its ``repr`` stays the same."""
     if transform is None:
         return "None"
     cls = type(transform)
@@ -63,7 +82,7 @@ def transform_fingerprint(transform) -> str:
         f"{cls.__module__}.{cls.__qualname__}",
         repr(transform),
         str(getattr(transform, "cache_version", getattr(transform, "version", ""))),
-        _source_file_digest(cls),
+        _implementation_digest(cls),
     ]
     # Compose-like transforms: include their members' source too.
     for t in getattr(transform, "transforms", []) or []:
