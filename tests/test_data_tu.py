@@ -111,3 +111,14 @@ def test_tu_default_pre_transform_loads_without_unsafe_fallback(shared_data, tmp
     assert not [w for w in caught if "Weights only load failed" in str(w.message)]
     assert type(ds[0]).__name__ == "DAGData" and "dag_edge" in again[0]
     assert ds.processed_dir == again.processed_dir
+
+
+def test_tu_missing_offline_is_clear(tmp_path, monkeypatch):
+    def offline(*a, **k):
+        raise OSError("no network")
+
+    monkeypatch.setattr("torch_geometric.io.fs.cp", offline)
+    with pytest.raises(ConnectionError, match=r"MUTAG: no raw files under .*TUDataset/MUTAG/raw"):
+        load_dataset("MUTAG", root=tmp_path, pre_transform=None)
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        load_dataset("MUTAG", root=tmp_path, pre_transform=None, download=False)

@@ -126,14 +126,23 @@ def load_dataset(
                 f"{canon}: no raw files under {str(data_root / 'TUDataset' / canon / 'raw')!r} "
                 "(download=False)"
             )
-        return TUBenchmark(
-            cache_root,
-            canon,
-            fold=fold,
-            raw_dir=raw,
-            pre_transform=pre_transform,
-            transform=transform,
-        )
+        try:
+            return TUBenchmark(
+                cache_root,
+                canon,
+                fold=fold,
+                raw_dir=raw,
+                pre_transform=pre_transform,
+                transform=transform,
+            )
+        except Exception as exc:  # noqa: BLE001 - fsspec/aiohttp/urllib errors differ
+            if raw is not None or find_tu_raw(cache_root, canon) is not None:
+                raise  # not a download problem
+            raise ConnectionError(
+                f"{canon}: no raw files under {str(data_root / 'TUDataset' / canon / 'raw')!r} "
+                f"and PyG's download failed ({type(exc).__name__}: {exc}). Offline? Put the TU "
+                "raw files there."
+            ) from exc
 
     kw = dict(
         pre_transform=pre_transform,
