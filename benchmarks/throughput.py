@@ -1,0 +1,86 @@
+"""Training throughput of PLSTMNet against the GINE + virtual node baseline at equal parameter
+count, and preprocessing throughput, on real ogbg-molhiv molecules.
+
+    python -m benchmarks.throughput [--molecules 2048] [--batch 128] [--hidden 96]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch_geometric.data import Batch
+
+from benchmarks.common import molhiv_smiles
+from plstm_graph.data import smiles_to_data
+from plstm_graph.nn.models import GINENet, PLSTMNet
+from plstm_graph.transforms import LineDAG
+
+
+def count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def gine_matching(params: int, num_layers: int = 5) -> GINENet:
+    """The GINE + virtual node model whose parameter count is closest to ``params``."""
+    best = None
+    for hidden in range(16, 512, 4):
+        model = GINENet(out_channels=1, hidden_channels=hidden, num_layers=num_layers,
+                        virtual_node=True)
+        if best is None or abs(count(model) - params) < abs(count(best) - params):
+            best = model
+        if count(model) > params:
+            break
+    return best
+
+
+def train_throughput(model, batches) -> float:
+    """Molecules per second of forward + backward + AdamW step."""
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+
+    def step(batch):
+        optim.zero_grad()
+        model(batch).square().mean().backward()
+        optim.step()
+
+    step(batches[0])
+    start = time.perf_counter()
+    for batch in batches:
+        step(batch)
+    return sum(b.num_graphs for b in batches) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--molecules", type=int, default=2048)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=96)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    smiles = molhiv_smiles(args.molecules)
+
+    start = time.perf_counter()
+    graphs = [smiles_to_data(s) for s in smiles]
+    featurise = len(graphs) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    graphs = LineDAG().transform_many(graphs)
+    transform = len(graphs) / (time.perf_counter() - start)
+    batches = [Batch.from_data_list(graphs[i:i + args.batch])
+               for i in range(0, len(graphs), args.batch)]
+
+    plstm = PLSTMNet(out_channels=1, hidden_channels=args.hidden)
+    gine = gine_matching(count(plstm))
+    rows = [("PLSTMNet", count(plstm), train_throughput(plstm, batches)),
+            ("GINE + virtual node", count(gine), train_throughput(gine, batches))]
+    print(f"{len(graphs)} ogbg-molhiv molecules, batches of {args.batch}, "
+          f"{torch.get_num_threads()} threads")
+    print(f"preprocessing: featurise {featurise:,.0f} mol/s, LineDAG {transform:,.0f} mol/s "
+          "(one process)")
+    print(f"{'model':<22}{'params':>10}{'train mol/s':>13}{'time vs GINE+VN':>17}")
+    for name, params, speed in rows:
+        print(f"{name:<22}{params:>10,}{speed:>13,.0f}{rows[1][2] / speed:>17.2f}")
+
+
+if __name__ == "__main__":
+    main()
