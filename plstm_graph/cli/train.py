@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -35,6 +36,9 @@ from plstm_graph.nn.models import MODELS
 DATA_DERIVED = {"out_channels", "in_channels", "edge_in_channels"}
 #: Trainer arguments the CLI sets itself.
 TRAINER_MANAGED = {"callbacks", "logger", "default_root_dir", "enable_checkpointing"}
+
+# Evaluation under DDP gathers predictions and drops the sampler's padding repeats itself.
+warnings.filterwarnings("ignore", message=r".*it is recommended to use `Trainer\(devices=1")
 
 DEFAULTS = {  # the embedded default: pLSTM on ogbg-molfreesolv, a few minutes on 2 CPU cores
     "data.dataset": "ogbg-molfreesolv",
@@ -127,15 +131,16 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
     fold = datamodule.fold if datamodule.uses_folds else None
     run_id = f"seed{seed}" if fold is None else f"fold{fold}-seed{seed}"
     log_name = f"{task.name}/{name}/{run_id}"
-    tensorboard = TensorBoardLogger(cfg.log_dir, name=log_name, default_hp_metric=False)
-    csv = CSVLogger(cfg.log_dir, name=log_name, version=tensorboard.version)
+    csv = CSVLogger(cfg.log_dir, name=log_name)
+    tensorboard = TensorBoardLogger(cfg.log_dir, name=log_name, version=csv.version,
+                                    default_hp_metric=False)
     checkpoint = ModelCheckpoint(monitor=monitor, mode=mode, save_last=True,
                                  filename=f"best-{{epoch:03d}}-{{{monitor}:.4f}}")
     callbacks = [checkpoint]
     if cfg.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode,
                                        patience=cfg.early_stopping_patience))
-    trainer = L.Trainer(**cfg.trainer.as_dict(), callbacks=callbacks, logger=[tensorboard, csv])
+    trainer = L.Trainer(**cfg.trainer.as_dict(), callbacks=callbacks, logger=[csv, tensorboard])
     if trainer.is_global_zero:
         print(f"{name} on {task.name}: {module.num_parameters:,} parameters")
     trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
