@@ -21,16 +21,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--order", default="canonical")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--device", default="cpu", help="e.g. cuda")
+    parser.add_argument("--skip-loop", action="store_true", help="leave out the slow oracle")
     args = parser.parse_args()
     torch.manual_seed(0)
-    batch = molhiv_batch(args.batch, order=args.order)
+    device = args.device
+    batch = molhiv_batch(args.batch, order=args.order, device=device)
     dag = LineDAGIndex.from_data(batch)
-    x = torch.randn(batch.num_nodes, args.width, requires_grad=True)
-    edge_attr = torch.randn(batch.num_edges, args.width)
+    x = torch.randn(batch.num_nodes, args.width, device=device, requires_grad=True)
+    edge_attr = torch.randn(batch.num_edges, args.width, device=device)
     print(f"{args.batch} ogbg-molhiv molecules: {batch.num_nodes} atoms, "
           f"{dag.dag_edge.numel()} bonds, {dag.line_index.size(1)} line edges, "
           f"line-DAG depth {int(dag.dag_level.max()) + 1} ({args.order} order); "
-          f"width {args.width}, {args.heads} heads; torch threads {torch.get_num_threads()}")
+          f"width {args.width}, {args.heads} heads; {device}, torch threads "
+          f"{torch.get_num_threads()}")
 
     def step(module, *inputs, **kwargs):
         def run():
@@ -39,21 +43,23 @@ def main() -> None:
 
     mlp = torch.nn.Sequential(torch.nn.Linear(args.width, args.width), torch.nn.ReLU(),
                               torch.nn.Linear(args.width, args.width))
-    gine = GINEConv(mlp, edge_dim=args.width)
-    base = median_time(step(gine, x, batch.edge_index, edge_attr), args.repeats)
+    gine = GINEConv(mlp, edge_dim=args.width).to(device)
+    base = median_time(step(gine, x, batch.edge_index, edge_attr), args.repeats, device=device)
     rows = [("GINEConv", base)]
+    engines = ("scan", "dense", "auto") + (() if args.skip_loop else ("loop",))
     for mode in ("P", "D"):
-        for engine in ("scan", "dense", "auto", "loop"):
+        for engine in engines:
             conv = PLSTMConv(args.width, args.width, heads=args.heads, mode=mode,
-                             edge_dim=args.width, engine=engine)
+                             edge_dim=args.width, engine=engine).to(device)
             repeats = 1 if engine == "loop" else args.repeats
             t = median_time(step(conv, x, batch.edge_index, edge_attr, dag=dag, batch=batch.batch),
-                            repeats, warmup=0 if engine == "loop" else 2)
+                            repeats, warmup=0 if engine == "loop" else 2, device=device)
             rows.append((f"PLSTMConv {mode} {engine}", t))
     loop = {name.split()[1]: t for name, t in rows if name.endswith("loop")}
     print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}")
     for name, t in rows:
-        speedup = f"{loop[name.split()[1]] / t:13.0f}" if name != "GINEConv" else f"{'':>13}"
+        mode = name.split()[1] if name != "GINEConv" else None
+        speedup = f"{loop[mode] / t:13.0f}" if mode in loop else f"{'':>13}"
         print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}")
 
 
