@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import plstm_graph
 from plstm_graph.cli.results import RESULT_KEYS, summarize
 from plstm_graph.cli.train import main, parse_seeds
 from plstm_graph.models import PropertyDataModule
@@ -62,8 +63,11 @@ def test_multi_seed_summary_and_resume(shared_data, data_cache, tmp_path):
     assert summary["test_std"] == pytest.approx(np.std(test, ddof=1))
     assert summary == summarize(records)
 
-    # resume seed 0 from its last checkpoint for one more epoch
+    # Lightning checkpoints also load for prediction
     last = Path(records[0]["log_dir"]) / "checkpoints" / "last.ckpt"
+    assert plstm_graph.load_model(last).predict(["CCO", "c1ccccc1"]).shape == (2, 1)
+
+    # resume seed 0 from its last checkpoint for one more epoch
     args = train_args(shared_data, data_cache, tmp_path / "resumed", "--model", "gine",
                       "--trainer.max_epochs", "2", "--resume", str(last))
     assert main(args) == 0
@@ -85,7 +89,7 @@ def run_cli(args: list[str], cwd: Path) -> dict:
     proc = subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads((cwd / "results/ogbg-molfreesolv/plstm/seed0.json").read_text())
+    return json.loads((cwd / "results/runs/ogbg-molfreesolv/plstm/seed0.json").read_text())
 
 
 @pytest.mark.slow
