@@ -95,6 +95,8 @@ class PropertyPredictor(LightningModule):
         if self.task.is_multiclass:
             return F.cross_entropy(out, y)
         labelled = ~torch.isnan(y)
+        if not labelled.any():  # a batch without labels contributes nothing (not NaN)
+            return out.sum() * 0.0
         if self.task.is_regression:
             target = (y - self.target_mean) / self.target_std
             return F.mse_loss(out[labelled], target[labelled])
