@@ -42,12 +42,13 @@ warnings.filterwarnings("ignore", message=r".*it is recommended to use `Trainer\
 
 DEFAULTS = {  # the embedded default: pLSTM on ogbg-molfreesolv, a few minutes on 2 CPU cores
     "data.dataset": "ogbg-molfreesolv",
-    "data.batch_size": 32,
+    "data.batch_size": 64,
     "trainer.max_epochs": 60,
     "trainer.devices": 1,
     "trainer.gradient_clip_val": 1.0,
     "trainer.log_every_n_steps": 10,
-    "optim.warmup_epochs": 5.0,
+    "optim.lr": 2e-3,
+    "optim.warmup_epochs": 3.0,
 }
 
 
