@@ -97,12 +97,12 @@ def test_ddp_two_processes_matches_one(shared_data, data_cache, tmp_path):
     """DDP on CPU (gloo, 2 processes, half the per-process batch) against one process."""
     common = ["--data.data_dir", str(shared_data), "--data.cache_dir", str(data_cache),
               *QUIET, *TINY, "--trainer.max_epochs", "6", "--trainer.accelerator", "cpu",
-              "--optim.warmup_epochs", "1", "--optim.lr", "0.003"]
+              "--optim.warmup_epochs", "1", "--optim.lr", "0.003", "--num_threads", "1"]
     (tmp_path / "one").mkdir()
     (tmp_path / "ddp").mkdir()
     one = run_cli([*common, "--data.batch_size", "32"], tmp_path / "one")
     ddp = run_cli([*common, "--data.batch_size", "16", "--trainer.devices", "2",
                    "--trainer.strategy", "ddp"], tmp_path / "ddp")
-    assert ddp["config"]["trainer"]["devices"] == 2
+    assert str(ddp["config"]["trainer"]["devices"]) == "2"
     assert ddp["test_metric"] == pytest.approx(one["test_metric"], rel=0.15)
     assert ddp["val_metric"] == pytest.approx(one["val_metric"], rel=0.15)
