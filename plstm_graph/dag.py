@@ -169,13 +169,21 @@ def edge_levels(line_index: Tensor, num_edges: int) -> Tensor:
     device = line_index.device
     level = torch.full((num_edges,), -1, dtype=torch.long, device=device)
     remaining = torch.bincount(dst, minlength=num_edges)
-    frontier = remaining == 0
+    # successors of each DAG edge as CSR, so every step touches only the current frontier
+    by_src = torch.argsort(src, stable=True)
+    out_start = torch.cumsum(torch.bincount(src, minlength=num_edges), 0)
+    out_count = torch.diff(out_start, prepend=out_start.new_zeros(1))
+    out_start = out_start - out_count
+    frontier = (remaining == 0).nonzero().view(-1)
     depth = 0
-    while bool(frontier.any()):
+    while frontier.numel():
         level[frontier] = depth
-        done = frontier[src]
-        remaining = remaining - torch.bincount(dst[done], minlength=num_edges)
-        frontier = (remaining == 0) & (level < 0)
+        count = out_count[frontier]
+        first = torch.repeat_interleave(out_start[frontier] - torch.cumsum(count, 0) + count,
+                                        count)
+        targets = dst[by_src[first + torch.arange(first.numel(), device=device)]]
+        remaining.index_add_(0, targets, torch.full_like(targets, -1))
+        frontier = torch.unique(targets[remaining[targets] == 0])
         depth += 1
     if bool((level < 0).any()):
         bad = (level < 0).nonzero().view(-1)[:5].tolist()
@@ -205,26 +213,27 @@ def multitree_mask(line_index: Tensor, level: Tensor, edge_graph: Tensor) -> Ten
     ancestors = torch.zeros(num_edges, words, dtype=torch.long, device=device)
     ancestors[torch.arange(num_edges, device=device), word_of] = bit_of
 
-    # Line edges sorted by (target level, target, source level, source) with a slot number
-    # within each target's predecessor list.
-    key = (level[dst] * num_edges + dst) * (num_edges * (int(level.max()) + 1)) \
-        + level[src] * num_edges + src
-    order = torch.argsort(key)
-    slot = _group_rank(key[order], dst[order])
-    tgt_level = level[dst[order]]
-    for lvl in range(1, int(level.max()) + 1):
-        at_level = tgt_level == lvl
-        reached = None  # union of the ancestor sets of kept predecessors of each target
-        for s in range(int(slot[at_level].max()) + 1):
-            sel = order[at_level & (slot == s)]
-            p, c = src[sel], dst[sel]
-            if reached is None:
-                reached = torch.zeros(num_edges, words, dtype=torch.long, device=device)
-            ok = ~(ancestors[p] & reached[c]).ne(0).any(1)
-            keep[sel[ok]] = True
-            reached.index_put_((c[ok],), ancestors[p[ok]] | reached[c[ok]])
-        done = torch.unique(dst[order[at_level]])
-        ancestors[done] |= reached[done]
+    # Each target's predecessors in (level, id) order get slots 0, 1, ...; line edges are then
+    # grouped by (target level, slot), so every group is one contiguous, vectorised step.
+    order = torch.argsort((level[dst] * num_edges + dst) * (num_edges * (int(level.max()) + 1))
+                          + level[src] * num_edges + src)
+    slot = _group_rank(torch.arange(order.numel(), device=device), dst[order])
+    step_key = level[dst[order]] * (int(slot.max()) + 1) + slot
+    regroup = torch.argsort(step_key, stable=True)
+    order, step_key = order[regroup], step_key[regroup]
+    steps, sizes = torch.unique_consecutive(step_key, return_counts=True)
+    first_slot = (steps % (int(slot.max()) + 1) == 0).tolist() + [True]
+    # union of the ancestor sets of the kept predecessors of each target so far
+    reached = torch.zeros(num_edges, words, dtype=torch.long, device=device)
+    for i, sel in enumerate(order.split(sizes.tolist())):
+        p, c = src[sel], dst[sel]
+        if first_slot[i]:
+            targets = c  # slot 0 holds every target of the level once
+        ok = ~(ancestors[p] & reached[c]).ne(0).any(1)
+        keep[sel[ok]] = True
+        reached[c[ok]] |= ancestors[p[ok]]
+        if first_slot[i + 1]:  # the level is complete
+            ancestors[targets] |= reached[targets]
     return keep
 
 
