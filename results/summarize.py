@@ -48,7 +48,7 @@ GROUPS = [
 
 def load_runs(folder: Path) -> dict[tuple[str, str], list[dict]]:
     runs = defaultdict(list)
-    for path in sorted(folder.rglob("*.json")):
+    for path in sorted(folder.rglob("*seed*.json")):  # not the per-model summary.json
         run = json.loads(path.read_text())
         runs[run["dataset"], run["model"]].append(run)
     return runs
