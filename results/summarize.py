@@ -65,7 +65,7 @@ def summary_rows(runs) -> list[dict]:
     for (dataset, model), items in sorted(runs.items()):
         rows.append({
             "dataset": dataset, "model": model, "runs": len(items),
-            "seeds": sorted(r.get("fold", r["seed"]) for r in items),
+            "seeds": sorted(r["seed"] if r.get("fold") is None else r["fold"] for r in items),
             "metric": items[0]["metric"],
             "test": mean_std([r["test_metric"] for r in items]),
             "val": mean_std([r["val_metric"] for r in items]),
