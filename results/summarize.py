@@ -95,7 +95,7 @@ def markdown(rows: list[dict]) -> str:
             continue
         lines += [f"## {title}", "",
                   "| dataset | model | metric | test | valid | runs (seeds/folds) | params | "
-                  "epochs | CPU hours | hardware |",
+                  "epochs | wall hours | hardware |",
                   "|---|---|---|---|---|---|---:|---:|---:|---|"]
         for dataset in present:
             for r in by_dataset[dataset]:
