@@ -43,23 +43,14 @@ def resolve_data_root(
     Raises ``FileNotFoundError`` naming the option when an explicitly given directory does not
     exist.
     """
-    if data_dir is not None and str(data_dir) != "":
-        path = Path(data_dir).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(
-                f"data directory {str(path)!r} (--data-dir / root=) does not exist or is not a "
-                "directory"
-            )
-        return path
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(
-                f"data directory {str(path)!r} from ${DATA_DIR_ENV} does not exist or is not a "
-                "directory"
-            )
-        return path
+    for given, option in ((data_dir, "--data-dir / root="),
+                          (os.environ.get(DATA_DIR_ENV), f"${DATA_DIR_ENV}")):
+        if given is not None and str(given) != "":
+            path = Path(given).expanduser()
+            if not path.is_dir():
+                raise FileNotFoundError(f"data directory {str(path)!r} from {option} does not "
+                                        "exist or is not a directory")
+            return path
     path = default_data_root()
     if create_default:
         path.mkdir(parents=True, exist_ok=True)
