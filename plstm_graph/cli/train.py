@@ -6,9 +6,15 @@ Each run writes, under ``<log_dir>/<dataset>/<name>/seed<k>/version_<n>/``, Tens
 logs, Lightning checkpoints (best on the validation metric, and last), the compact model file
 ``best.pt``, ``config.yaml`` and ``curves.png``; and the results JSON
 ``<output_dir>/<dataset>/<name>/seed<k>.json`` (plus ``summary.json`` for several seeds).
+
+A killed run loses nothing: all files are written atomically; SIGTERM saves
+``checkpoints/last.ckpt`` and exits with status 143; ``--checkpoint_every_n_steps`` keeps
+``last.ckpt`` recent for SIGKILL; ``--resume <run>/checkpoints/last.ckpt`` continues the run in
+its own folder and replays the uninterrupted run exactly (shuffling, RNG, optimiser, scheduler).
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 import warnings
@@ -19,6 +25,7 @@ import torch
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.plugins.io import CheckpointIO
 
 from plstm_graph.cli.results import (
     epoch_history,
@@ -30,6 +37,8 @@ from plstm_graph.cli.results import (
     write_json,
 )
 from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredictor, save_compact
+from plstm_graph.models.checkpoint import atomic_write
+from plstm_graph.models.resume import AtomicCheckpointIO, ExactResume, StopOnSigterm
 from plstm_graph.nn.models import MODELS
 
 #: Model arguments that come from the dataset, not from the config.
@@ -77,6 +86,9 @@ def build_parser() -> ArgumentParser:
                         help="where logs, checkpoints and model files go")
     parser.add_argument("--resume", type=str | None, default=None,
                         help="Lightning .ckpt to resume training from")
+    parser.add_argument("--checkpoint_every_n_steps", type=int | None, default=None,
+                        help="also save last.ckpt every this many training steps (so a killed "
+                             "run loses little); by default last.ckpt is saved every epoch")
     parser.add_argument("--num_threads", type=int | None, default=None,
                         help="torch CPU threads per process (default: torch's choice; 1 is "
                              "often fastest for small molecules on a busy CPU)")
@@ -109,6 +121,7 @@ def build_run(cfg: Namespace, seed: int) -> tuple[PropertyDataModule, PropertyPr
     """Seeds everything, loads the data and builds the module (errors here are user errors)."""
     L.seed_everything(seed, workers=True, verbose=False)
     datamodule = PropertyDataModule(**cfg.data.as_dict())
+    datamodule.shuffle_seed = seed
     datamodule.prepare_data()
     datamodule.setup("fit")
     task = datamodule.task_info()
@@ -118,6 +131,30 @@ def build_run(cfg: Namespace, seed: int) -> tuple[PropertyDataModule, PropertyPr
                                           datamodule.featurization(),
                                           OptimConfig(**cfg.optim.as_dict()))
     return datamodule, module
+
+
+def resume_version(cfg: Namespace, log_name: str) -> int | None:
+    """The log version to write to: with ``--resume <log_dir>/<run>/version_<n>/checkpoints/
+    x.ckpt`` of this run, version ``n`` (the run continues in its folder, keeping its best
+    checkpoint and metrics); otherwise ``None`` (a new version)."""
+    if not cfg.resume:
+        return None
+    ckpt_dir = Path(cfg.resume).resolve().parent
+    match = re.fullmatch(r"version_(\d+)", ckpt_dir.parent.name)
+    if ckpt_dir.name != "checkpoints" or match is None:
+        return None
+    if ckpt_dir.parent.parent != (Path(cfg.log_dir) / log_name).resolve():
+        return None
+    return int(match.group(1))
+
+
+def with_atomic_io(cfg: Namespace) -> list:
+    """``--trainer.plugins`` plus :class:`AtomicCheckpointIO` (unless one is given)."""
+    plugins = cfg.trainer.get("plugins")
+    plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
+    if not any(isinstance(p, CheckpointIO) for p in plugins):
+        plugins.append(AtomicCheckpointIO())
+    return plugins
 
 
 def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
@@ -132,16 +169,21 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
     fold = datamodule.fold if datamodule.uses_folds else None
     run_id = f"seed{seed}" if fold is None else f"fold{fold}-seed{seed}"
     log_name = f"{task.name}/{name}/{run_id}"
-    csv = CSVLogger(cfg.log_dir, name=log_name)
+    csv = CSVLogger(cfg.log_dir, name=log_name, version=resume_version(cfg, log_name))
     tensorboard = TensorBoardLogger(cfg.log_dir, name=log_name, version=csv.version,
                                     default_hp_metric=False)
-    checkpoint = ModelCheckpoint(monitor=monitor, mode=mode, save_last=True,
+    steps = cfg.checkpoint_every_n_steps
+    checkpoint = ModelCheckpoint(monitor=monitor, mode=mode, save_last=steps is None,
                                  filename=f"best-{{epoch:03d}}-{{{monitor}:.4f}}")
-    callbacks = [checkpoint]
+    callbacks = [checkpoint, ExactResume(), StopOnSigterm(lambda: checkpoint.dirpath)]
+    if steps is not None:
+        callbacks.append(ModelCheckpoint(every_n_train_steps=steps, save_top_k=0,
+                                         save_last=True, enable_version_counter=False))
     if cfg.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode,
                                        patience=cfg.early_stopping_patience))
-    trainer = L.Trainer(**cfg.trainer.as_dict(), callbacks=callbacks, logger=[csv, tensorboard])
+    trainer = L.Trainer(**(cfg.trainer.as_dict() | {"plugins": with_atomic_io(cfg)}),
+                        callbacks=callbacks, logger=[csv, tensorboard])
     if trainer.is_global_zero:
         print(f"{name} on {task.name}: {module.num_parameters:,} parameters")
     trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
@@ -153,7 +195,8 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
     best = PropertyPredictor.load_from_checkpoint(checkpoint.best_model_path,
                                                   map_location="cpu", weights_only=True)
     compact = save_compact(best, run_dir / "best.pt")
-    parser.save(cfg, run_dir / "config.yaml", overwrite=True, skip_check=True)
+    atomic_write(run_dir / "config.yaml", lambda tmp: parser.save(cfg, tmp, overwrite=True,
+                                                                  skip_check=True))
     history = epoch_history(run_dir / "metrics.csv")
     curves = plot_curves(history, metric, run_dir / "curves.png", title=f"{task.name} {name} "
                          f"seed {seed}")

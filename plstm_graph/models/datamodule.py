@@ -7,6 +7,7 @@ from torch.utils.data import Dataset
 from torch_geometric.loader import DataLoader
 
 from plstm_graph.data import FEATURIZATION_VERSION, load_dataset
+from plstm_graph.models.resume import ResumableLoader
 from plstm_graph.models.task import Featurization, TaskInfo
 from plstm_graph.nn.models.base import OGB_ATOM, OGB_BOND
 from plstm_graph.transforms import LineDAG
@@ -71,6 +72,8 @@ class PropertyDataModule(LightningDataModule):
                                 task_type=task_type, split=split)
         self.dataset = None
         self.splits: dict[str, IndexedSubset] = {}
+        #: seed of the training-split shuffle (``train.py`` sets the run's seed)
+        self.shuffle_seed = 0
 
     def load(self):
         """Loads (and on first use featurises and caches) the dataset."""
@@ -142,10 +145,20 @@ class PropertyDataModule(LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         self._require_setup()
         batch_size = self.batch_size if shuffle else self.eval_batch_size
+        options = dict(drop_last=shuffle and len(self.splits[split]) > batch_size,
+                       num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+        trainer = self.trainer
+        if shuffle and (trainer is None or trainer.world_size == 1):
+            # resumable mid-epoch (see plstm_graph.models.resume); DDP uses Lightning's sampler
+            def consumed() -> int:
+                return self.trainer.fit_loop.epoch_loop.batch_progress.current.ready
+
+            return ResumableLoader(self.splits[split], batch_size, seed=self.shuffle_seed,
+                                   consumed=consumed if trainer is not None else None,
+                                   **options)
+        # own generators: loaders never draw from the global RNG (exact resumption)
         return DataLoader(self.splits[split], batch_size=batch_size, shuffle=shuffle,
-                          drop_last=shuffle and len(self.splits[split]) > batch_size,
-                          num_workers=self.num_workers,
-                          persistent_workers=self.num_workers > 0)
+                          generator=torch.Generator().manual_seed(self.shuffle_seed), **options)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
