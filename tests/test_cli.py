@@ -72,3 +72,35 @@ def test_evaluate_not_a_model_file(tmp_path, capsys):
         evaluate.main([str(path)])
     assert exc.value.code == 2
     assert "not a plstm-graph model file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, message", [
+    ("smiles,y\nCCO,1.0\nC1CC,2.0\nCCN,3\n", "row 1: cannot parse SMILES 'C1CC'"),
+    ("smiles,y\n", "has a header but no rows"),
+    ("smi,y\nCCO,1\n", "has no 'smiles' column"),
+    ("smiles,y\nCCO,1\nCCN,abc\n", "non-numeric label 'abc' in column 'y', row 1"),
+], ids=["bad-smiles", "empty", "no-smiles-column", "non-numeric-label"])
+def test_train_bad_csv(tmp_path, capsys, content, message):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--data.dataset", str(path), "--data.cache_dir", str(tmp_path / "cache")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_train_missing_data_dir(tmp_path, capsys):
+    missing = tmp_path / "does" / "not" / "exist"
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--data.data_dir", str(missing)])
+    assert exc.value.code == 2
+    assert f"data directory '{missing}'" in capsys.readouterr().err
+
+
+def test_train_unknown_dataset_lists_known_names(capsys):
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--data.dataset", "ogbg-molnothing"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "ogbg-molhiv" in err and "ogbg-molfreesolv" in err

@@ -14,6 +14,7 @@ its own folder and replays the uninterrupted run exactly (shuffling, RNG, optimi
 """
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -148,6 +149,12 @@ def resume_version(cfg: Namespace, log_name: str) -> int | None:
     return int(match.group(1))
 
 
+def finite_or_nan(value) -> float:
+    """A metric as a float; NaN when undefined (``ModelCheckpoint`` stores NaN as -inf/inf)."""
+    value = float("nan") if value is None else float(value)
+    return value if math.isfinite(value) else float("nan")
+
+
 def with_atomic_io(cfg: Namespace) -> list:
     """``--trainer.plugins`` plus :class:`AtomicCheckpointIO` (unless one is given)."""
     plugins = cfg.trainer.get("plugins")
@@ -206,7 +213,7 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
         best_epoch = int(scores.idxmax() if task.higher_is_better else scores.idxmin())
     record = {
         "dataset": task.name, "model": name, "seed": seed, "fold": fold, "metric": metric,
-        "val_metric": float(checkpoint.best_model_score),
+        "val_metric": finite_or_nan(checkpoint.best_model_score),
         "test_metric": float(tested[0][f"test_{metric}"]),
         "params": module.num_parameters,
         "config": cfg.clone().as_dict() | {"seed": seed, "seeds": None},

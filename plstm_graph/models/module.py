@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict
 
 import torch
@@ -134,11 +135,23 @@ class PropertyPredictor(LightningModule):
         return pred[first], y[first]
 
     def evaluate(self, pred: Tensor, y: Tensor) -> float:
-        """OGB ``Evaluator`` score of :meth:`scores` ``pred`` against targets ``y``."""
+        """OGB ``Evaluator`` score of :meth:`scores` ``pred`` against targets ``y``.
+
+        As in OGB, ROC-AUC / AP skip tasks without both classes among the labelled entries.
+        When every task is skipped (or no entry is labelled) the score is undefined: this
+        returns NaN with a warning instead of raising (a validation metric of NaN never counts
+        as the best checkpoint)."""
         if self.task.is_multiclass:
             pred, y = pred.argmax(-1, keepdim=True), y.view(-1, 1)
-        result = self.evaluator.eval({"y_true": y.float().cpu().numpy(),
-                                      "y_pred": pred.float().cpu().numpy()})
+        try:
+            result = self.evaluator.eval({"y_true": y.float().cpu().numpy(),
+                                          "y_pred": pred.float().cpu().numpy()})
+        except RuntimeError as exc:  # OGB: "No positively labeled data available. ..."
+            if "labeled data" not in str(exc):
+                raise
+            warnings.warn(f"{self.task.eval_metric} is undefined on these {len(y)} graphs "
+                          f"({exc}); it is reported as NaN", stacklevel=2)
+            return float("nan")
         return float(result[self.task.eval_metric])
 
     def _log_metric(self, stage: str) -> None:
