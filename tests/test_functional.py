@@ -65,12 +65,13 @@ def test_engines_agree_with_loop(name, mode):
 
 @pytest.mark.parametrize("engine", ["scan", "dense"])
 @pytest.mark.parametrize("name", ["molecule_like", "fragments"])
-def test_gradcheck(engine, name):
+@pytest.mark.parametrize("fast_mode", [True, pytest.param(False, marks=pytest.mark.slow)])
+def test_gradcheck(engine, name, fast_mode):
     edge_index, n = graph(name)
     tensors, dag, lines = random_inputs(edge_index, n)
     tensors = [t.requires_grad_() for t in tensors]
     assert torch.autograd.gradcheck(
-        lambda *t: plstm_dag(*t, dag, lines, engine=engine), tensors)
+        lambda *t: plstm_dag(*t, dag, lines, engine=engine), tensors, fast_mode=fast_mode)
 
 
 def test_batch_equals_concatenation_of_single_graphs():
