@@ -3,6 +3,7 @@ pooling, prediction head, and the :class:`GraphNet` template that wires them tog
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
@@ -97,7 +98,7 @@ def make_pooling(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"Unknown pooling '{kind}'; choose one of {POOLINGS}")
 
 
-class GraphNet(nn.Module):
+class GraphNet(nn.Module, ABC):
     r"""Template of a graph-level predictor: encode, a stack of layers, pool, MLP head.
 
     Subclasses build ``self.layers`` (an :class:`~torch.nn.ModuleList`), may set
@@ -148,9 +149,9 @@ class GraphNet(nn.Module):
         """Width of the encoded edge features handed to the layers (``None``: no edge features)."""
         return None if self.edge_encoder is None else self.hidden_channels
 
+    @abstractmethod
     def layer_forward(self, index: int, x: Tensor, edge_attr: Tensor | None, data) -> Tensor:
-        """Applies layer ``index`` to node states ``x`` (subclasses)."""
-        raise NotImplementedError
+        """Applies layer ``index`` to node states ``x``."""
 
     def embed(self, data) -> Tensor:
         """Graph embeddings ``[num_graphs, hidden_channels]`` (the input of the head)."""
