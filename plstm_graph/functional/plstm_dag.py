@@ -81,7 +81,7 @@ def plstm_dag(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transit
     dtype = torch.promote_types(query.dtype, torch.float32)
     tensors = [t.to(dtype) for t in (query, key, value, source, transition, mark, direct)]
     if engine == "auto":
-        engine = "dense" if _max_graph_edges(edge_index, batch, query.size(0)) \
+        engine = "dense" if _max_graph_edges(edge_index, batch) \
             <= DENSE_MAX_EDGES else "scan"
     with torch.autocast(query.device.type, enabled=False):
         if engine == "loop":
@@ -91,7 +91,7 @@ def plstm_dag(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transit
         return dense_engine(*tensors, edge_index, line_index, edge_level, batch)
 
 
-def _max_graph_edges(edge_index: Tensor, batch: Tensor | None, num_nodes: int) -> int:
+def _max_graph_edges(edge_index: Tensor, batch: Tensor | None) -> int:
     if batch is None or edge_index.size(1) == 0:
         return edge_index.size(1)
     return int(torch.bincount(batch[edge_index[0]]).max())
