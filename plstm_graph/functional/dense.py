@@ -6,21 +6,43 @@ matrix ``T`` is strictly lower triangular, and
     G = A_M (I - T)^{-1} A_S,      Y = (G * (Q K^T)) V + D * (q . k) v.
 
 Graphs are padded in buckets of similar size (padding a whole batch to its largest molecule
-wastes most of the work) and each bucket runs one batched triangular solve and two batched
-matmuls, all differentiable by autograd.
+wastes most of the work) and each bucket runs one batched triangular solve and three batched
+matmuls, all differentiable by autograd. The index bookkeeping depends only on the structure
+and is computed once per call by :func:`dense_layout`.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from plstm_graph.dag import _group_rank
 
 # graphs whose size (max of nodes and DAG edges) differs by less than this factor share a bucket
 BUCKET_GROWTH = 1.5
 SMALLEST_BUCKET = 8
+
+
+class DenseLayout(NamedTuple):
+    """Where every node row and every gate lands in the padded per-bucket blocks.
+
+    Node rows of bucket ``b`` form a block ``[size_b, H, n_b]``; its coefficients form the
+    blocks ``-T`` and ``A_S`` (stored transposed, so the triangular solver reads them without a
+    copy) and ``A_M``, one after the other in one flat buffer. Padding rows hold some node's
+    q/k/v: their rows and columns of ``G`` are zero, so they add nothing to the output or to any
+    gradient.
+    """
+
+    row_source: Tensor  # [R] row (node * H + head) whose q/k/v fill each padded row
+    row_owner: Tensor  # [R + 1] the same, but N * H (a zero row) for padding and the zero row
+    output_row: Tensor  # [N * H] padded row of each node and head; R (a zero row) without edges
+    coefficient_pos: Tensor  # [(L + 2E) * H] flat positions of -T, S and M, in that order
+    shapes: list[tuple[int, int, int]]  # (graphs, n, e) of each bucket
+    row_splits: list[int]
+    coefficient_splits: list[int]  # T, A_S, A_M of bucket 0, then of bucket 1, ...
 
 
 def connected_components(edge_index: Tensor, num_nodes: int) -> Tensor:
@@ -39,88 +61,201 @@ def _size_buckets(sizes: Tensor) -> Tensor:
     return torch.ceil(torch.log(scaled) / math.log(BUCKET_GROWTH)).long()
 
 
-def _exclusive_cumsum(x: Tensor) -> Tensor:
-    return torch.cumsum(x, 0) - x
+def _offsets(sizes: Tensor) -> Tensor:
+    return torch.cumsum(sizes, 0) - sizes
+
+
+class _GatherRows(torch.autograd.Function):
+    """``x[index]`` where every row of ``x`` that gets a gradient is picked exactly once:
+    ``inverse[r]`` is where row ``r`` was picked, or ``len(index)`` where its gradient is zero.
+    The backward pass is then a gather too, much cheaper than the scatter-add of ``x[index]``.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
+        ctx.save_for_backward(inverse)
+        return x.index_select(0, index)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (inverse,) = ctx.saved_tensors
+        grad = torch.cat([grad, grad.new_zeros(1, *grad.shape[1:])])
+        return grad.index_select(0, inverse), None, None
+
+
+class _ScatterToZeros(torch.autograd.Function):
+    """A zero vector of length ``size`` holding ``values`` at the distinct ``positions``."""
+
+    @staticmethod
+    def forward(ctx, values: Tensor, positions: Tensor, size: int) -> Tensor:
+        ctx.save_for_backward(positions)
+        return values.new_zeros(size).scatter_(0, positions, values)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (positions,) = ctx.saved_tensors
+        return grad.index_select(0, positions), None, None
+
+
+class _BucketAttention(torch.autograd.Function):
+    """Every bucket's ``(G * (Q K^T)) V`` with ``G = A_M (I - T)^{-1} A_S``, on padded rows
+    ``[R, 2K + V]`` and the flat coefficient buffer. Returns ``[R + 1, V]`` (the last row zero,
+    for nodes of graphs without edges). The backward pass is written out so that each bucket
+    writes its gradients into one buffer, without autograd's per-view bookkeeping:
+
+        dP = dO V^T,  dV = P^T dO,  dQ = (dP * G) K,  dK = (dP * G)^T Q,  dG = dP * (Q K^T),
+        dA_M = dG X^T,  dA_S = (I - T)^{-T} A_M^T dG,  d(-T) = -dA_S X^T.
+    """
+
+    @staticmethod
+    def forward(ctx, rows: Tensor, coefficients: Tensor, layout: DenseLayout, heads: int,
+                dk: int) -> Tensor:
+        dv = rows.size(1) - 2 * dk
+        out = rows.new_zeros(rows.size(0) + 1, dv)
+        saved = []
+        for rows_b, out_b, (neg_t, a_source, a_mark) in _buckets(
+                layout, heads, rows, out[:-1], coefficients):
+            q, k, v = rows_b.split([dk, dk, dv], -1)
+            # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
+            paths = torch.linalg.solve_triangular(neg_t, a_source, upper=False,
+                                                  unitriangular=True)
+            gating = a_mark @ paths
+            torch.matmul((q @ k.mT) * gating, v, out=out_b)
+            saved += [paths, gating]
+        ctx.save_for_backward(rows, coefficients, *saved)
+        ctx.layout, ctx.heads, ctx.dk = layout, heads, dk
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: Tensor) -> tuple[Tensor, Tensor, None, None, None]:
+        rows, coefficients, *saved = ctx.saved_tensors
+        dk = ctx.dk
+        dv = rows.size(1) - 2 * dk
+        grad_rows = torch.empty_like(rows)
+        grad_coefficients = torch.empty_like(coefficients)
+        buckets = zip(_buckets(ctx.layout, ctx.heads, rows, grad_out[:-1], coefficients),
+                      _buckets(ctx.layout, ctx.heads, grad_rows, None, grad_coefficients),
+                      saved[0::2], saved[1::2])
+        for ((rows_b, grad_out_b, (neg_t, _, a_mark)), (grad_rows_b, _, grad_coef),
+             paths, gating) in buckets:
+            q, k, v = rows_b.split([dk, dk, dv], -1)
+            grad_q, grad_k, grad_v = grad_rows_b.split([dk, dk, dv], -1)
+            scores = q @ k.mT
+            grad_weights = grad_out_b @ v.mT
+            grad_v.copy_((scores * gating).mT @ grad_out_b)
+            grad_scores = grad_weights * gating
+            grad_q.copy_(grad_scores @ k)
+            grad_k.copy_(grad_scores.mT @ q)
+            grad_gating = grad_weights * scores
+            grad_neg_t, grad_source, grad_mark = grad_coef
+            torch.matmul(grad_gating, paths.mT, out=grad_mark)
+            # A_S and -T are stored transposed. dA_S^T = (dG^T A_M) (I - T)^{-1} is a right
+            # solve with the same triangular matrix; the buffer of -T gets -X dA_S^T.
+            grad_source_t = torch.linalg.solve_triangular(
+                neg_t, grad_gating.mT @ a_mark, upper=False, left=False, unitriangular=True)
+            grad_source.mT.copy_(grad_source_t)
+            torch.matmul(paths, grad_source_t, out=grad_neg_t.mT).neg_()
+        return grad_rows, grad_coefficients, None, None, None
+
+
+def _buckets(layout: DenseLayout, heads: int, rows: Tensor, out: Tensor | None,
+             coefficients: Tensor):
+    """Per bucket: its rows ``[size, H, n, -1]``, its output rows and its
+    coefficient blocks ``-T [size, H, e, e]``, ``A_S [size, H, e, n]``, ``A_M [size, H, n, e]``
+    (``-T`` and ``A_S`` are stored transposed: views, not copies)."""
+    row_blocks = rows.split(layout.row_splits)
+    out_blocks = out.split(layout.row_splits) if out is not None else [None] * len(row_blocks)
+    blocks = coefficients.split(layout.coefficient_splits)
+    for i, (size, n, e) in enumerate(layout.shapes):
+        neg_t, a_source, a_mark = blocks[3 * i:3 * i + 3]
+        yield (row_blocks[i].view(size, heads, n, -1),
+               None if out_blocks[i] is None else out_blocks[i].view(size, heads, n, -1),
+               (neg_t.view(size, heads, e, e).mT, a_source.view(size, heads, n, e).mT,
+                a_mark.view(size, heads, n, e)))
+
+
+def dense_layout(edge_index: Tensor, line_index: Tensor, edge_level: Tensor,
+                 batch: Tensor | None, num_nodes: int, heads: int) -> DenseLayout:
+    """The padded-bucket layout of a batch of graphs (integer work only)."""
+    num_edges = edge_index.size(1)
+    device = edge_index.device
+    graph = batch if batch is not None else connected_components(edge_index, num_nodes)
+    graph = torch.unique(graph, return_inverse=True)[1]
+    tail, head = edge_index
+    src, dst = line_index
+    edge_graph = graph[tail]
+    node_local = _group_rank(torch.arange(num_nodes, device=device), graph)
+    # DAG edges in topological order within each graph: T becomes strictly lower triangular
+    edge_local = _group_rank(edge_level * num_edges + torch.arange(num_edges, device=device),
+                             edge_graph)
+
+    num_graphs = int(graph.max()) + 1
+    node_count = torch.bincount(graph, minlength=num_graphs)
+    edge_count = torch.bincount(edge_graph, minlength=num_graphs)
+    graph_ids = (edge_count > 0).nonzero().view(-1)  # edge-less graphs: only the direct term
+    buckets, bucket = torch.unique(
+        _size_buckets(torch.maximum(node_count, edge_count)[graph_ids]), return_inverse=True)
+    slot = _group_rank(graph_ids, bucket)
+    zeros = torch.zeros(buckets.numel(), dtype=torch.long, device=device)
+    size = torch.bincount(bucket, minlength=buckets.numel())
+    n_max = zeros.scatter_reduce(0, bucket, node_count[graph_ids], "amax")
+    e_max = zeros.scatter_reduce(0, bucket, edge_count[graph_ids], "amax")
+
+    # per graph (graphs without edges keep zeros and are never indexed below)
+    def per_graph(values: Tensor) -> Tensor:
+        out = torch.zeros(num_graphs, dtype=torch.long, device=device)
+        out[graph_ids] = values
+        return out
+
+    g_n, g_e = per_graph(n_max[bucket]), per_graph(e_max[bucket])
+    rows = size * heads * n_max
+    row_base = per_graph(_offsets(rows)[bucket] + slot * heads * n_max[bucket])
+    per_head = torch.stack([e_max * e_max, e_max * n_max, n_max * e_max], 1)  # [bucket, 3]
+    blocks = size[:, None] * heads * per_head
+    block_base = _offsets(blocks.view(-1)).view(-1, 3)  # [bucket, (T, A_S, A_M)]
+    base = torch.zeros(num_graphs, 3, dtype=torch.long, device=device)
+    base[graph_ids] = block_base[bucket] + slot[:, None] * heads * per_head[bucket]
+    stride = torch.zeros_like(base)
+    stride[graph_ids] = per_head[bucket]
+    h = torch.arange(heads, device=device)
+
+    num_rows = int(rows.sum())
+    node_row = row_base[graph][:, None] + h * g_n[graph][:, None] + node_local[:, None]
+    in_blocks = edge_count[graph] > 0
+    output_row = torch.where(in_blocks[:, None], node_row, num_rows).view(-1)
+    row_owner = torch.full((num_rows + 1,), num_nodes * heads, device=device)
+    row_owner[node_row[in_blocks].view(-1)] = torch.arange(
+        num_nodes * heads, device=device).view(-1, heads)[in_blocks].view(-1)
+    row_source = row_owner[:-1].clamp(max=num_nodes * heads - 1)
+
+    line_graph = edge_graph[dst]
+    transition_pos = base[line_graph, 0] + edge_local[src] * g_e[line_graph] + edge_local[dst]
+    source_pos = base[edge_graph, 1] + node_local[tail] * g_e[edge_graph] + edge_local
+    mark_pos = base[edge_graph, 2] + node_local[head] * g_e[edge_graph] + edge_local
+    coefficient_pos = torch.cat([
+        transition_pos[:, None] + h * stride[line_graph, 0][:, None],
+        source_pos[:, None] + h * stride[edge_graph, 1][:, None],
+        mark_pos[:, None] + h * stride[edge_graph, 2][:, None]]).view(-1)
+    shapes = list(zip(size.tolist(), n_max.tolist(), e_max.tolist()))
+    return DenseLayout(row_source, row_owner, output_row, coefficient_pos, shapes, rows.tolist(),
+                       blocks.view(-1).tolist())
 
 
 def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transition: Tensor,
                  mark: Tensor, direct: Tensor, edge_index: Tensor, line_index: Tensor,
                  edge_level: Tensor, batch: Tensor | None) -> Tensor:
     num_nodes, heads, dk = query.shape
-    num_edges = edge_index.size(1)
-    device = query.device
-    direct_term = (direct * (query * key).sum(-1))[..., None] * value
-    if num_edges == 0:
-        return direct_term
-    graph = batch if batch is not None else connected_components(edge_index, num_nodes)
-    graph = torch.unique(graph, return_inverse=True)[1]
-    tail, head = edge_index
-    src, dst = line_index
-    edge_graph = graph[tail]
-    line_graph = edge_graph[dst]
-    node_local = _group_rank(torch.arange(num_nodes, device=device), graph)
-    # DAG edges in topological order within each graph: T becomes strictly lower triangular
-    edge_local = _group_rank(edge_level * num_edges + torch.arange(num_edges, device=device),
-                             edge_graph)
-
-    # Bucket layout: graph g of bucket b sits at position slot[g] of the bucket's padded block
-    # [size_b, H, n_max_b, ...]; all blocks of one kind share one flat buffer, laid out so that
-    # each bucket's view is contiguous for the solver and the matmuls.
-    num_graphs = int(graph.max()) + 1
-    node_count = torch.bincount(graph, minlength=num_graphs)
-    edge_count = torch.bincount(edge_graph, minlength=num_graphs)
-    has_edges = edge_count > 0  # graphs without edges have only the direct term
-    buckets, bucket = torch.unique(_size_buckets(torch.maximum(node_count, edge_count))
-                                   [has_edges], return_inverse=True)
-    graph_ids = has_edges.nonzero().view(-1)
-    slot = _group_rank(graph_ids, bucket)
-    zeros = torch.zeros(buckets.numel(), dtype=torch.long, device=device)
-    size = torch.bincount(bucket, minlength=buckets.numel())
-    n_max = zeros.scatter_reduce(0, bucket, node_count[graph_ids], "amax")
-    e_max = zeros.scatter_reduce(0, bucket, edge_count[graph_ids], "amax")
-    per_head = torch.stack([n_max, e_max * n_max, e_max * e_max])  # node rows, A_S/A_M, T
-    blocks = size * heads * per_head
-    base = torch.zeros(3, num_graphs, dtype=torch.long, device=device)
-    base[:, graph_ids] = (torch.cumsum(blocks, 1) - blocks)[:, bucket] \
-        + slot * heads * per_head[:, bucket]
-    stride = torch.zeros_like(base)
-    stride[:, graph_ids] = per_head[:, bucket]
-    g_n = torch.zeros_like(graph)
-    g_e = torch.zeros_like(graph)
-    g_n[graph_ids], g_e[graph_ids] = n_max[bucket], e_max[bucket]
-    h = torch.arange(heads, device=device)
-
-    in_blocks = has_edges[graph].nonzero().view(-1)
-    ng = graph[in_blocks]
-    node_pos = (base[0, ng] + node_local[in_blocks])[:, None] + h * stride[0, ng][:, None]
-    source_pos = (base[1, edge_graph] + edge_local * g_n[edge_graph] + node_local[tail])[:, None]
-    mark_pos = (base[1, edge_graph] + node_local[head] * g_e[edge_graph] + edge_local)[:, None]
-    line_pos = (base[2, line_graph] + edge_local[dst] * g_e[line_graph] + edge_local[src])[:, None]
-    edge_heads = h * stride[1, edge_graph][:, None]
-
-    total = blocks.sum(1).tolist()
     dv = value.size(-1)
-    qkv = torch.cat([query, key, value], dim=-1)[in_blocks]
-    qkv = qkv.new_zeros(total[0], 2 * dk + dv).index_put((node_pos.view(-1),),
-                                                        qkv.view(-1, 2 * dk + dv))
-    a_source = source.new_zeros(total[1]).index_put(((source_pos + edge_heads).view(-1),),
-                                                    source.view(-1))
-    a_mark = mark.new_zeros(total[1]).index_put(((mark_pos + edge_heads).view(-1),),
-                                                mark.view(-1))
-    neg_t = transition.new_zeros(total[2]).index_put(
-        ((line_pos + h * stride[2, line_graph][:, None]).view(-1),), -transition.view(-1))
-
-    outputs = []
-    splits = [b.tolist() for b in blocks]
-    for i, (qkv_b, s_b, m_b, t_b) in enumerate(zip(
-            qkv.split(splits[0]), a_source.split(splits[1]), a_mark.split(splits[1]),
-            neg_t.split(splits[2]))):
-        sz, n, e = int(size[i]), int(n_max[i]), int(e_max[i])
-        # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
-        paths = torch.linalg.solve_triangular(t_b.view(sz, heads, e, e), s_b.view(sz, heads, e, n),
-                                              upper=False, unitriangular=True)
-        gating = m_b.view(sz, heads, n, e) @ paths
-        q, k, v = qkv_b.view(sz, heads, n, -1).split([dk, dk, dv], dim=-1)
-        outputs.append((((q @ k.transpose(-1, -2)) * gating) @ v).view(-1, dv))
-    attention = torch.cat(outputs)[node_pos]
-    return direct_term.index_put((in_blocks,), attention, accumulate=True)
+    direct_term = (direct * (query * key).sum(-1))[..., None] * value
+    if edge_index.size(1) == 0:
+        return direct_term
+    layout = dense_layout(edge_index, line_index, edge_level, batch, num_nodes, heads)
+    qkv = torch.cat([query, key, value], -1).view(num_nodes * heads, -1)
+    qkv = _GatherRows.apply(qkv, layout.row_source, layout.output_row)
+    coefficients = torch.cat([-transition.reshape(-1), source.reshape(-1), mark.reshape(-1)])
+    coefficients = _ScatterToZeros.apply(coefficients, layout.coefficient_pos,
+                                         sum(layout.coefficient_splits))
+    attention = _BucketAttention.apply(qkv, coefficients, layout, heads, dk)
+    attention = _GatherRows.apply(attention, layout.output_row, layout.row_owner)
+    return direct_term + attention.view(num_nodes, heads, dv)

@@ -163,22 +163,25 @@ class PLSTMConv(MessagePassing):
         node = self.lin_node_gates(x).view(-1, 4, self.heads)
         if edge_attr is None:
             per_node = self.lin_edge_gates(x)
-            edge = ((per_node[tail] + per_node[head]) / 2).view(-1, 4, self.heads)
+            edge = (per_node.index_select(0, tail) + per_node.index_select(0, head)) / 2
         else:
             expected = self.edge_dim if self.edge_dim is not None else self.in_channels
             if edge_attr.size(-1) != expected:
                 raise ValueError(f"PLSTMConv: edge_attr has {edge_attr.size(-1)} features, "
                                  f"expected {expected}; consider setting 'edge_dim'")
-            edge = self.lin_edge_gates(edge_attr).view(-1, 4, self.heads)[structure.dag_edge]
-        source = torch.sigmoid(node[tail, 0] + edge[:, 0])
-        mark = torch.sigmoid(node[head, 1] + edge[:, 1])
+            edge = self.lin_edge_gates(edge_attr).index_select(0, structure.dag_edge)
+        edge = edge.view(-1, 4, self.heads)
+        # index_select rather than advanced indexing: several times faster on the CPU
+        source = torch.sigmoid(node[:, 0].index_select(0, tail) + edge[:, 0])
+        mark = torch.sigmoid(node[:, 1].index_select(0, head) + edge[:, 1])
         direct = torch.sigmoid(node[:, 2])
-        tau = edge[into, 2] + edge[out, 3] + node[head[into], 3]
+        tau = (edge[:, 2].index_select(0, into) + edge[:, 3].index_select(0, out)
+               + node[:, 3].index_select(0, head.index_select(0, into)))
         if self.mode == "D":
             return source, torch.tanh(tau), mark, direct
         group = into if self.norm_group == "fanout" else out
         total = scatter(tau.abs(), group, dim=0, dim_size=tail.numel(), reduce="sum")
-        return source, tau / (0.5 + total[group]), mark, direct
+        return source, tau / (0.5 + total.index_select(0, group)), mark, direct
 
     def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                 dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
