@@ -31,13 +31,16 @@ class DenseLayout(NamedTuple):
 
     Node rows of bucket ``b`` form a block ``[size_b, H, n_b]``; its coefficients form the
     blocks ``-T`` and ``A_S`` (stored transposed, so the triangular solver reads them without a
-    copy) and ``A_M``, one after the other in one flat buffer. Padding rows hold some node's
-    q/k/v: their rows and columns of ``G`` are zero, so they add nothing to the output or to any
-    gradient.
+    copy) and ``A_M``, one after the other in one flat buffer. After the buckets comes one extra
+    row R, zero in the output, for the nodes of graphs without edges.
+
+    Padding rows hold some node's q/k/v and, in the backward pass, some node's output gradient.
+    Their rows and columns of ``G`` are zero and the gates are read only at real positions, so
+    they add nothing to the output or to any gradient; this is what lets both gathers below be
+    undone by a gather.
     """
 
-    row_source: Tensor  # [R] row (node * H + head) whose q/k/v fill each padded row
-    row_owner: Tensor  # [R + 1] the same, but N * H (a zero row) for padding and the zero row
+    row_source: Tensor  # [R + 1] row (node * H + head) that fills each padded row, and row R
     output_row: Tensor  # [N * H] padded row of each node and head; R (a zero row) without edges
     coefficient_pos: Tensor  # [(L + 2E) * H] flat positions of -T, S and M, in that order
     shapes: list[tuple[int, int, int]]  # (graphs, n, e) of each bucket
@@ -66,9 +69,9 @@ def _offsets(sizes: Tensor) -> Tensor:
 
 
 class _GatherRows(torch.autograd.Function):
-    """``x[index]`` where every row of ``x`` that gets a gradient is picked exactly once:
-    ``inverse[r]`` is where row ``r`` was picked, or ``len(index)`` where its gradient is zero.
-    The backward pass is then a gather too, much cheaper than the scatter-add of ``x[index]``.
+    """``x[index]`` where every row of ``x`` whose gradient matters is picked exactly once, at
+    ``inverse[row]``; the other rows take any row's gradient (see :class:`DenseLayout`). The
+    backward pass is then a gather, much cheaper than the scatter-add of ``x[index]``.
     """
 
     @staticmethod
@@ -79,7 +82,6 @@ class _GatherRows(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
         (inverse,) = ctx.saved_tensors
-        grad = torch.cat([grad, grad.new_zeros(1, *grad.shape[1:])])
         return grad.index_select(0, inverse), None, None
 
 
@@ -111,17 +113,20 @@ class _BucketAttention(torch.autograd.Function):
     def forward(ctx, rows: Tensor, coefficients: Tensor, layout: DenseLayout, heads: int,
                 dk: int) -> Tensor:
         dv = rows.size(1) - 2 * dk
-        out = rows.new_zeros(rows.size(0) + 1, dv)
+        out = rows.new_empty(rows.size(0), dv)
+        out[-1] = 0
         saved = []
         for rows_b, out_b, (neg_t, a_source, a_mark) in _buckets(
-                layout, heads, rows, out[:-1], coefficients):
+                layout, heads, rows, out, coefficients):
             q, k, v = rows_b.split([dk, dk, dv], -1)
             # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
             paths = torch.linalg.solve_triangular(neg_t, a_source, upper=False,
                                                   unitriangular=True)
             gating = a_mark @ paths
-            torch.matmul((q @ k.mT) * gating, v, out=out_b)
-            saved += [paths, gating]
+            scores = q @ k.mT
+            weights = scores * gating
+            torch.matmul(weights, v, out=out_b)
+            saved += [paths, gating, scores, weights]
         ctx.save_for_backward(rows, coefficients, *saved)
         ctx.layout, ctx.heads, ctx.dk = layout, heads, dk
         return out
@@ -133,17 +138,17 @@ class _BucketAttention(torch.autograd.Function):
         dk = ctx.dk
         dv = rows.size(1) - 2 * dk
         grad_rows = torch.empty_like(rows)
+        grad_rows[-1] = 0
         grad_coefficients = torch.empty_like(coefficients)
-        buckets = zip(_buckets(ctx.layout, ctx.heads, rows, grad_out[:-1], coefficients),
+        buckets = zip(_buckets(ctx.layout, ctx.heads, rows, grad_out, coefficients),
                       _buckets(ctx.layout, ctx.heads, grad_rows, None, grad_coefficients),
-                      saved[0::2], saved[1::2])
+                      *(saved[i::4] for i in range(4)))
         for ((rows_b, grad_out_b, (neg_t, _, a_mark)), (grad_rows_b, _, grad_coef),
-             paths, gating) in buckets:
+             paths, gating, scores, weights) in buckets:
             q, k, v = rows_b.split([dk, dk, dv], -1)
             grad_q, grad_k, grad_v = grad_rows_b.split([dk, dk, dv], -1)
-            scores = q @ k.mT
             grad_weights = grad_out_b @ v.mT
-            grad_v.copy_((scores * gating).mT @ grad_out_b)
+            grad_v.copy_(weights.mT @ grad_out_b)
             grad_scores = grad_weights * gating
             grad_q.copy_(grad_scores @ k)
             grad_k.copy_(grad_scores.mT @ q)
@@ -164,8 +169,8 @@ def _buckets(layout: DenseLayout, heads: int, rows: Tensor, out: Tensor | None,
     """Per bucket: its rows ``[size, H, n, -1]``, its output rows and its
     coefficient blocks ``-T [size, H, e, e]``, ``A_S [size, H, e, n]``, ``A_M [size, H, n, e]``
     (``-T`` and ``A_S`` are stored transposed: views, not copies)."""
-    row_blocks = rows.split(layout.row_splits)
-    out_blocks = out.split(layout.row_splits) if out is not None else [None] * len(row_blocks)
+    row_blocks = rows[:-1].split(layout.row_splits)
+    out_blocks = out[:-1].split(layout.row_splits) if out is not None else [None] * len(row_blocks)
     blocks = coefficients.split(layout.coefficient_splits)
     for i, (size, n, e) in enumerate(layout.shapes):
         neg_t, a_source, a_mark = blocks[3 * i:3 * i + 3]
@@ -224,10 +229,9 @@ def dense_layout(edge_index: Tensor, line_index: Tensor, edge_level: Tensor,
     node_row = row_base[graph][:, None] + h * g_n[graph][:, None] + node_local[:, None]
     in_blocks = edge_count[graph] > 0
     output_row = torch.where(in_blocks[:, None], node_row, num_rows).view(-1)
-    row_owner = torch.full((num_rows + 1,), num_nodes * heads, device=device)
-    row_owner[node_row[in_blocks].view(-1)] = torch.arange(
+    row_source = torch.zeros(num_rows + 1, dtype=torch.long, device=device)
+    row_source[node_row[in_blocks].view(-1)] = torch.arange(
         num_nodes * heads, device=device).view(-1, heads)[in_blocks].view(-1)
-    row_source = row_owner[:-1].clamp(max=num_nodes * heads - 1)
 
     line_graph = edge_graph[dst]
     transition_pos = base[line_graph, 0] + edge_local[src] * g_e[line_graph] + edge_local[dst]
@@ -238,7 +242,7 @@ def dense_layout(edge_index: Tensor, line_index: Tensor, edge_level: Tensor,
         source_pos[:, None] + h * stride[edge_graph, 1][:, None],
         mark_pos[:, None] + h * stride[edge_graph, 2][:, None]]).view(-1)
     shapes = list(zip(size.tolist(), n_max.tolist(), e_max.tolist()))
-    return DenseLayout(row_source, row_owner, output_row, coefficient_pos, shapes, rows.tolist(),
+    return DenseLayout(row_source, output_row, coefficient_pos, shapes, rows.tolist(),
                        blocks.view(-1).tolist())
 
 
@@ -257,5 +261,5 @@ def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, tran
     coefficients = _ScatterToZeros.apply(coefficients, layout.coefficient_pos,
                                          sum(layout.coefficient_splits))
     attention = _BucketAttention.apply(qkv, coefficients, layout, heads, dk)
-    attention = _GatherRows.apply(attention, layout.output_row, layout.row_owner)
+    attention = _GatherRows.apply(attention, layout.output_row, layout.row_source)
     return direct_term + attention.view(num_nodes, heads, dv)
