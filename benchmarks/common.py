@@ -32,21 +32,40 @@ def molhiv_batch(size: int = 128, offset: int = 0, order: str = "canonical",
     return Batch.from_data_list(LineDAG(order).transform_many(graphs)).to(device)
 
 
+def time_once(fn, device: str = "cpu") -> float:
+    """Seconds taken by ``fn()``: wall clock on the CPU, CUDA events on a GPU."""
+    if device.startswith("cuda"):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1e3
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def median_time(fn, repeats: int = 7, warmup: int = 2, device: str = "cpu") -> float:
-    """Median time of ``fn()`` in seconds: wall clock on the CPU, CUDA events on a GPU."""
+    """Median time of ``fn()`` in seconds."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        if device.startswith("cuda"):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
+    return statistics.median(time_once(fn, device) for _ in range(repeats))
+
+
+def interleaved_median_times(fns: dict, repeats: int, device: str = "cpu",
+                             max_repeats: dict | None = None) -> dict:
+    """Median seconds of each ``fns[name]()``, timed in rounds (every function once per round)
+    so that slow drifts of a shared machine hit all of them alike; ``max_repeats[name]`` caps
+    the rounds of slow ones (which then get no warm-up run)."""
+    max_repeats = max_repeats or {}
+    for name, fn in fns.items():
+        if name not in max_repeats:
             fn()
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end) / 1e3)
-        else:
-            start = time.perf_counter()
             fn()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    for round_ in range(repeats):
+        for name, fn in fns.items():
+            if round_ < max_repeats.get(name, repeats):
+                times[name].append(time_once(fn, device))
+    return {name: statistics.median(ts) for name, ts in times.items()}

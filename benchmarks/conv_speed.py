@@ -1,6 +1,9 @@
 """Forward+backward time of one PLSTMConv per engine against one GINEConv at equal width.
 
-    python benchmarks/conv_speed.py [--width 128] [--heads 4] [--batch 128]
+    python -m benchmarks.conv_speed [--width 128] [--heads 4] [--batch 128] [--device cuda]
+
+Layers are timed in interleaved rounds (median per layer), so drifts of a shared machine hit
+all of them alike.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import argparse
 import torch
 from torch_geometric.nn import GINEConv
 
-from benchmarks.common import median_time, molhiv_batch
+from benchmarks.common import interleaved_median_times, molhiv_batch
 from plstm_graph.dag import LineDAGIndex
 from plstm_graph.nn import PLSTMConv
 
@@ -20,7 +23,9 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--order", default="canonical")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=21,
+                        help="timing rounds; the median of each layer is reported")
+    parser.add_argument("--loop-repeats", type=int, default=3, help="rounds of the slow oracle")
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--skip-loop", action="store_true", help="leave out the slow oracle")
     args = parser.parse_args()
@@ -44,17 +49,17 @@ def main() -> None:
     mlp = torch.nn.Sequential(torch.nn.Linear(args.width, args.width), torch.nn.ReLU(),
                               torch.nn.Linear(args.width, args.width))
     gine = GINEConv(mlp, edge_dim=args.width).to(device)
-    base = median_time(step(gine, x, batch.edge_index, edge_attr), args.repeats, device=device)
-    rows = [("GINEConv", base)]
+    steps = {"GINEConv": step(gine, x, batch.edge_index, edge_attr)}
     engines = ("scan", "dense", "auto") + (() if args.skip_loop else ("loop",))
     for mode in ("P", "D"):
         for engine in engines:
             conv = PLSTMConv(args.width, args.width, heads=args.heads, mode=mode,
                              edge_dim=args.width, engine=engine).to(device)
-            repeats = 1 if engine == "loop" else args.repeats
-            t = median_time(step(conv, x, batch.edge_index, edge_attr, dag=dag, batch=batch.batch),
-                            repeats, warmup=0 if engine == "loop" else 2, device=device)
-            rows.append((f"PLSTMConv {mode} {engine}", t))
+            steps[f"PLSTMConv {mode} {engine}"] = step(conv, x, batch.edge_index, edge_attr,
+                                                       dag=dag, batch=batch.batch)
+    slow = {name: args.loop_repeats for name in steps if name.endswith("loop")}
+    rows = list(interleaved_median_times(steps, args.repeats, device, slow).items())
+    base = rows[0][1]
     loop = {name.split()[1]: t for name, t in rows if name.endswith("loop")}
     print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}")
     for name, t in rows:

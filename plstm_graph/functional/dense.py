@@ -106,7 +106,9 @@ class _BucketAttention(torch.autograd.Function):
     writes its gradients into one buffer, without autograd's per-view bookkeeping:
 
         dP = dO V^T,  dV = P^T dO,  dQ = (dP * G) K,  dK = (dP * G)^T Q,  dG = dP * (Q K^T),
-        dA_M = dG X^T,  dA_S = (I - T)^{-T} A_M^T dG,  d(-T) = -dA_S X^T.
+        dA_M = dG X^T,  dA_S = (I - T)^{-T} A_M^T dG,  d(-T) = -dA_S X^T,
+
+    with X = (I - T)^{-1} A_S.
     """
 
     @staticmethod
@@ -119,14 +121,18 @@ class _BucketAttention(torch.autograd.Function):
         for rows_b, out_b, (neg_t, a_source, a_mark) in _buckets(
                 layout, heads, rows, out, coefficients):
             q, k, v = rows_b.split([dk, dk, dv], -1)
-            # (I - T) X = A_S; with unitriangular=True the solver never reads the diagonal
-            paths = torch.linalg.solve_triangular(neg_t, a_source, upper=False,
-                                                  unitriangular=True)
+            # (I - T)^{-1} by one triangular solve (unitriangular: the diagonal is never
+            # read); the backward pass then needs matmuls only, no second solve
+            e = neg_t.size(-1)
+            inverse = torch.linalg.solve_triangular(
+                neg_t, torch.eye(e, dtype=rows.dtype, device=rows.device).expand_as(neg_t),
+                upper=False, unitriangular=True)
+            paths = inverse @ a_source
             gating = a_mark @ paths
             scores = q @ k.mT
             weights = scores * gating
             torch.matmul(weights, v, out=out_b)
-            saved += [paths, gating, scores, weights]
+            saved += [inverse, paths, gating, scores, weights]
         ctx.save_for_backward(rows, coefficients, *saved)
         ctx.layout, ctx.heads, ctx.dk = layout, heads, dk
         return out
@@ -142,9 +148,9 @@ class _BucketAttention(torch.autograd.Function):
         grad_coefficients = torch.empty_like(coefficients)
         buckets = zip(_buckets(ctx.layout, ctx.heads, rows, grad_out, coefficients),
                       _buckets(ctx.layout, ctx.heads, grad_rows, None, grad_coefficients),
-                      *(saved[i::4] for i in range(4)))
-        for ((rows_b, grad_out_b, (neg_t, _, a_mark)), (grad_rows_b, _, grad_coef),
-             paths, gating, scores, weights) in buckets:
+                      *(saved[i::5] for i in range(5)))
+        for ((rows_b, grad_out_b, (_, _, a_mark)), (grad_rows_b, _, grad_coef),
+             inverse, paths, gating, scores, weights) in buckets:
             q, k, v = rows_b.split([dk, dk, dv], -1)
             grad_q, grad_k, grad_v = grad_rows_b.split([dk, dk, dv], -1)
             grad_weights = grad_out_b @ v.mT
@@ -155,10 +161,9 @@ class _BucketAttention(torch.autograd.Function):
             grad_gating = grad_weights * scores
             grad_neg_t, grad_source, grad_mark = grad_coef
             torch.matmul(grad_gating, paths.mT, out=grad_mark)
-            # A_S and -T are stored transposed. dA_S^T = (dG^T A_M) (I - T)^{-1} is a right
-            # solve with the same triangular matrix; the buffer of -T gets -X dA_S^T.
-            grad_source_t = torch.linalg.solve_triangular(
-                neg_t, grad_gating.mT @ a_mark, upper=False, left=False, unitriangular=True)
+            # A_S and -T are stored transposed: dA_S^T = (dG^T A_M) (I - T)^{-1}, and the
+            # buffer of -T gets -X dA_S^T
+            grad_source_t = (grad_gating.mT @ a_mark) @ inverse
             grad_source.mT.copy_(grad_source_t)
             torch.matmul(paths, grad_source_t, out=grad_neg_t.mT).neg_()
         return grad_rows, grad_coefficients, None, None, None
