@@ -3,12 +3,14 @@
 For one graph (``PLSTM_SPEC.md`` §1.3), with the DAG edges in topological order the transition
 matrix ``T`` is strictly lower triangular, and
 
-    G = A_M (I - T)^{-1} A_S,      Y = (G * (Q K^T)) V + D * (q . k) v.
+    G = A_M (I - T)^{-1} A_S + diag(D),      Y = (G * (Q K^T)) V.
 
 Graphs are padded in buckets of similar size (padding a whole batch to its largest molecule
-wastes most of the work) and each bucket runs one batched triangular solve and three batched
-matmuls, all differentiable by autograd. The index bookkeeping depends only on the structure
-and is computed once per call by :func:`dense_layout`.
+wastes most of the work); each bucket runs one batched triangular solve (for the inverse) and a
+few batched matmuls, forward and backward written out in :class:`_BucketAttention`. The index
+bookkeeping depends only on the structure and is computed once per call by
+:func:`dense_layout`; moving rows in and out of the padded layout costs one gather each way,
+also in the backward pass.
 """
 from __future__ import annotations
 
@@ -31,17 +33,17 @@ class DenseLayout(NamedTuple):
 
     Node rows of bucket ``b`` form a block ``[size_b, H, n_b]``; its coefficients form the
     blocks ``-T`` and ``A_S`` (stored transposed, so the triangular solver reads them without a
-    copy) and ``A_M``, one after the other in one flat buffer. After the buckets comes one extra
-    row R, zero in the output, for the nodes of graphs without edges.
+    copy) and ``A_M``, one after the other in one flat buffer. Graphs without edges have
+    ``e = 0`` blocks and only the direct term.
 
-    Padding rows hold some node's q/k/v and, in the backward pass, some node's output gradient.
-    Their rows and columns of ``G`` are zero and the gates are read only at real positions, so
-    they add nothing to the output or to any gradient; this is what lets both gathers below be
-    undone by a gather.
+    Padding rows hold some node's q/k/v/D and, in the backward pass, some node's output
+    gradient. Off the diagonal, their rows and columns of ``G`` are zero, and the gates are read
+    only at real positions, so they add nothing to any real output or gradient; this is what
+    lets both gathers below be undone by a gather.
     """
 
-    row_source: Tensor  # [R + 1] row (node * H + head) that fills each padded row, and row R
-    output_row: Tensor  # [N * H] padded row of each node and head; R (a zero row) without edges
+    row_source: Tensor  # [R] row (node * H + head) that fills each padded row
+    output_row: Tensor  # [N * H] padded row of each node and head
     coefficient_pos: Tensor  # [(L + 2E) * H] flat positions of -T, S and M, in that order
     shapes: list[tuple[int, int, int]]  # (graphs, n, e) of each bucket
     row_splits: list[int]
@@ -100,13 +102,14 @@ class _ScatterToZeros(torch.autograd.Function):
 
 
 class _BucketAttention(torch.autograd.Function):
-    """Every bucket's ``(G * (Q K^T)) V`` with ``G = A_M (I - T)^{-1} A_S``, on padded rows
-    ``[R, 2K + V]`` and the flat coefficient buffer. Returns ``[R + 1, V]`` (the last row zero,
-    for nodes of graphs without edges). The backward pass is written out so that each bucket
-    writes its gradients into one buffer, without autograd's per-view bookkeeping:
+    """Every bucket's ``(G * (Q K^T)) V`` with ``G = A_M (I - T)^{-1} A_S + diag(D)`` (the
+    direct term is the diagonal: a DAG has no path from a node to itself), on padded rows
+    ``[R, 2K + V + 1]`` (q, k, v, D) and the flat coefficient buffer; returns ``[R, V]``. The
+    backward pass is written out so that each bucket writes its gradients into one buffer,
+    without autograd's per-view bookkeeping:
 
         dP = dO V^T,  dV = P^T dO,  dQ = (dP * G) K,  dK = (dP * G)^T Q,  dG = dP * (Q K^T),
-        dA_M = dG X^T,  dA_S = (I - T)^{-T} A_M^T dG,  d(-T) = -dA_S X^T,
+        dA_M = dG X^T,  dA_S = (I - T)^{-T} A_M^T dG,  d(-T) = -dA_S X^T,  dD = diag(dG),
 
     with X = (I - T)^{-1} A_S.
     """
@@ -114,13 +117,12 @@ class _BucketAttention(torch.autograd.Function):
     @staticmethod
     def forward(ctx, rows: Tensor, coefficients: Tensor, layout: DenseLayout, heads: int,
                 dk: int) -> Tensor:
-        dv = rows.size(1) - 2 * dk
+        dv = rows.size(1) - 2 * dk - 1
         out = rows.new_empty(rows.size(0), dv)
-        out[-1] = 0
         saved = []
         for rows_b, out_b, (neg_t, a_source, a_mark) in _buckets(
                 layout, heads, rows, out, coefficients):
-            q, k, v = rows_b.split([dk, dk, dv], -1)
+            q, k, v, direct = rows_b.split([dk, dk, dv, 1], -1)
             # (I - T)^{-1} by one triangular solve (unitriangular: the diagonal is never
             # read); the backward pass then needs matmuls only, no second solve
             e = neg_t.size(-1)
@@ -129,6 +131,7 @@ class _BucketAttention(torch.autograd.Function):
                 upper=False, unitriangular=True)
             paths = inverse @ a_source
             gating = a_mark @ paths
+            gating.diagonal(dim1=-2, dim2=-1).copy_(direct.squeeze(-1))
             scores = q @ k.mT
             weights = scores * gating
             torch.matmul(weights, v, out=out_b)
@@ -142,23 +145,23 @@ class _BucketAttention(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor) -> tuple[Tensor, Tensor, None, None, None]:
         rows, coefficients, *saved = ctx.saved_tensors
         dk = ctx.dk
-        dv = rows.size(1) - 2 * dk
+        dv = rows.size(1) - 2 * dk - 1
         grad_rows = torch.empty_like(rows)
-        grad_rows[-1] = 0
         grad_coefficients = torch.empty_like(coefficients)
         buckets = zip(_buckets(ctx.layout, ctx.heads, rows, grad_out, coefficients),
                       _buckets(ctx.layout, ctx.heads, grad_rows, None, grad_coefficients),
                       *(saved[i::5] for i in range(5)))
         for ((rows_b, grad_out_b, (_, _, a_mark)), (grad_rows_b, _, grad_coef),
              inverse, paths, gating, scores, weights) in buckets:
-            q, k, v = rows_b.split([dk, dk, dv], -1)
-            grad_q, grad_k, grad_v = grad_rows_b.split([dk, dk, dv], -1)
+            q, k, v, _ = rows_b.split([dk, dk, dv, 1], -1)
+            grad_q, grad_k, grad_v, grad_direct = grad_rows_b.split([dk, dk, dv, 1], -1)
             grad_weights = grad_out_b @ v.mT
             grad_v.copy_(weights.mT @ grad_out_b)
             grad_scores = grad_weights * gating
             grad_q.copy_(grad_scores @ k)
             grad_k.copy_(grad_scores.mT @ q)
             grad_gating = grad_weights * scores
+            grad_direct.copy_(grad_gating.diagonal(dim1=-2, dim2=-1).unsqueeze(-1))
             grad_neg_t, grad_source, grad_mark = grad_coef
             torch.matmul(grad_gating, paths.mT, out=grad_mark)
             # A_S and -T are stored transposed: dA_S^T = (dG^T A_M) (I - T)^{-1}, and the
@@ -174,8 +177,8 @@ def _buckets(layout: DenseLayout, heads: int, rows: Tensor, out: Tensor | None,
     """Per bucket: its rows ``[size, H, n, -1]``, its output rows and its
     coefficient blocks ``-T [size, H, e, e]``, ``A_S [size, H, e, n]``, ``A_M [size, H, n, e]``
     (``-T`` and ``A_S`` are stored transposed: views, not copies)."""
-    row_blocks = rows[:-1].split(layout.row_splits)
-    out_blocks = out[:-1].split(layout.row_splits) if out is not None else [None] * len(row_blocks)
+    row_blocks = rows.split(layout.row_splits)
+    out_blocks = out.split(layout.row_splits) if out is not None else [None] * len(row_blocks)
     blocks = coefficients.split(layout.coefficient_splits)
     for i, (size, n, e) in enumerate(layout.shapes):
         neg_t, a_source, a_mark = blocks[3 * i:3 * i + 3]
@@ -203,40 +206,27 @@ def dense_layout(edge_index: Tensor, line_index: Tensor, edge_level: Tensor,
     num_graphs = int(graph.max()) + 1
     node_count = torch.bincount(graph, minlength=num_graphs)
     edge_count = torch.bincount(edge_graph, minlength=num_graphs)
-    graph_ids = (edge_count > 0).nonzero().view(-1)  # edge-less graphs: only the direct term
-    buckets, bucket = torch.unique(
-        _size_buckets(torch.maximum(node_count, edge_count)[graph_ids]), return_inverse=True)
-    slot = _group_rank(graph_ids, bucket)
+    buckets, bucket = torch.unique(_size_buckets(torch.maximum(node_count, edge_count)),
+                                   return_inverse=True)
+    slot = _group_rank(torch.arange(num_graphs, device=device), bucket)
     zeros = torch.zeros(buckets.numel(), dtype=torch.long, device=device)
     size = torch.bincount(bucket, minlength=buckets.numel())
-    n_max = zeros.scatter_reduce(0, bucket, node_count[graph_ids], "amax")
-    e_max = zeros.scatter_reduce(0, bucket, edge_count[graph_ids], "amax")
-
-    # per graph (graphs without edges keep zeros and are never indexed below)
-    def per_graph(values: Tensor) -> Tensor:
-        out = torch.zeros(num_graphs, dtype=torch.long, device=device)
-        out[graph_ids] = values
-        return out
-
-    g_n, g_e = per_graph(n_max[bucket]), per_graph(e_max[bucket])
+    n_max = zeros.scatter_reduce(0, bucket, node_count, "amax")
+    e_max = zeros.scatter_reduce(0, bucket, edge_count, "amax")
+    g_n, g_e = n_max[bucket], e_max[bucket]  # padded sizes of each graph
     rows = size * heads * n_max
-    row_base = per_graph(_offsets(rows)[bucket] + slot * heads * n_max[bucket])
+    row_base = _offsets(rows)[bucket] + slot * heads * g_n
     per_head = torch.stack([e_max * e_max, e_max * n_max, n_max * e_max], 1)  # [bucket, 3]
     blocks = size[:, None] * heads * per_head
     block_base = _offsets(blocks.view(-1)).view(-1, 3)  # [bucket, (T, A_S, A_M)]
-    base = torch.zeros(num_graphs, 3, dtype=torch.long, device=device)
-    base[graph_ids] = block_base[bucket] + slot[:, None] * heads * per_head[bucket]
-    stride = torch.zeros_like(base)
-    stride[graph_ids] = per_head[bucket]
+    stride = per_head[bucket]  # [graph, 3]
+    base = block_base[bucket] + slot[:, None] * heads * stride
     h = torch.arange(heads, device=device)
 
-    num_rows = int(rows.sum())
-    node_row = row_base[graph][:, None] + h * g_n[graph][:, None] + node_local[:, None]
-    in_blocks = edge_count[graph] > 0
-    output_row = torch.where(in_blocks[:, None], node_row, num_rows).view(-1)
-    row_source = torch.zeros(num_rows + 1, dtype=torch.long, device=device)
-    row_source[node_row[in_blocks].view(-1)] = torch.arange(
-        num_nodes * heads, device=device).view(-1, heads)[in_blocks].view(-1)
+    output_row = (row_base[graph][:, None] + h * g_n[graph][:, None]
+                  + node_local[:, None]).view(-1)
+    row_source = torch.zeros(int(rows.sum()), dtype=torch.long, device=device)
+    row_source[output_row] = torch.arange(num_nodes * heads, device=device)
 
     line_graph = edge_graph[dst]
     transition_pos = base[line_graph, 0] + edge_local[src] * g_e[line_graph] + edge_local[dst]
@@ -256,15 +246,11 @@ def dense_engine(query: Tensor, key: Tensor, value: Tensor, source: Tensor, tran
                  edge_level: Tensor, batch: Tensor | None) -> Tensor:
     num_nodes, heads, dk = query.shape
     dv = value.size(-1)
-    direct_term = (direct * (query * key).sum(-1))[..., None] * value
-    if edge_index.size(1) == 0:
-        return direct_term
     layout = dense_layout(edge_index, line_index, edge_level, batch, num_nodes, heads)
-    qkv = torch.cat([query, key, value], -1).view(num_nodes * heads, -1)
-    qkv = _GatherRows.apply(qkv, layout.row_source, layout.output_row)
+    rows = torch.cat([query, key, value, direct[..., None]], -1).view(num_nodes * heads, -1)
+    rows = _GatherRows.apply(rows, layout.row_source, layout.output_row)
     coefficients = torch.cat([-transition.reshape(-1), source.reshape(-1), mark.reshape(-1)])
     coefficients = _ScatterToZeros.apply(coefficients, layout.coefficient_pos,
                                          sum(layout.coefficient_splits))
-    attention = _BucketAttention.apply(qkv, coefficients, layout, heads, dk)
-    attention = _GatherRows.apply(attention, layout.output_row, layout.row_source)
-    return direct_term + attention.view(num_nodes, heads, dv)
+    out = _BucketAttention.apply(rows, coefficients, layout, heads, dk)
+    return _GatherRows.apply(out, layout.output_row, layout.row_source).view(num_nodes, heads, dv)
