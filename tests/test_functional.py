@@ -27,6 +27,11 @@ GRAPHS = {
     "no_edges": nx.empty_graph(4),
     "single_node": nx.empty_graph(1),
     "fragments": nx.disjoint_union(nx.cycle_graph(6), nx.star_graph(4)),
+    # components of different sizes (several padded buckets in the dense engine) and isolated
+    # nodes (graphs without edges) in one call
+    "mixed_sizes": nx.disjoint_union_all([molecule_like(25, 3, 2), nx.empty_graph(2),
+                                          nx.path_graph(3), molecule_like(12, 1, 3),
+                                          nx.grid_2d_graph(3, 3)]),
 }
 
 
@@ -64,7 +69,7 @@ def test_engines_agree_with_loop(name, mode):
 
 
 @pytest.mark.parametrize("engine", ["scan", "dense"])
-@pytest.mark.parametrize("name", ["molecule_like", "fragments"])
+@pytest.mark.parametrize("name", ["molecule_like", "fragments", "mixed_sizes"])
 @pytest.mark.parametrize("fast_mode", [True, pytest.param(False, marks=pytest.mark.slow)])
 def test_gradcheck(engine, name, fast_mode):
     edge_index, n = graph(name)
