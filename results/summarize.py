@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+HIGHER_IS_BETTER = {"rocauc", "ap", "acc"}
 
 # Published test numbers (mean, std) for context; None where no std is published.
 ANCHORS = {
@@ -70,6 +71,8 @@ def summary_rows(runs) -> list[dict]:
             "test": mean_std([r["test_metric"] for r in items]),
             "val": mean_std([r["val_metric"] for r in items]),
             "test_mean": statistics.mean(r["test_metric"] for r in items),
+            "val_mean": statistics.mean(r["val_metric"] for r in items),
+            "sign": 1 if items[0]["metric"] in HIGHER_IS_BETTER else -1,
             "test_std": statistics.stdev(r["test_metric"] for r in items) if len(items) > 1
             else 0.0,
             "params": items[0]["params"],
@@ -120,6 +123,25 @@ def tables(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the dataset's config "
+                  "changed at a time (`default` is the config as it is), 30 epochs, one CPU "
+                  "thread. Sorted by the validation metric, which is what a default is chosen "
+                  "on; the test column is shown for completeness, never for choosing.")
+
+
+def ablation_tables(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    lines = ["## Ablations (validation decides)", "", ABLATION_INTRO, "",
+             "| dataset | variant | metric | valid | test | runs (seeds) | params |",
+             "|---|---|---|---|---|---|---:|"]
+    for row in sorted(rows, key=lambda r: (r["dataset"], -r["val_mean"] * r["sign"])):
+        lines.append(f"| {row['dataset']} | {row['model']} | {row['metric']} | {row['val']} | "
+                     f"{row['test']} | {row['runs']} ({', '.join(map(str, row['seeds']))}) | "
+                     f"{row['params']:,} |")
+    return "\n".join(lines + [""])
+
+
 def update_readme(readme: Path, text: str) -> None:
     """Replaces the block between the results markers of the project README."""
     start, end = README_MARKERS
@@ -161,12 +183,15 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=Path, default=HERE / "runs")
+    parser.add_argument("--ablations", type=Path, default=HERE / "ablations")
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--readme", type=Path, default=HERE.parent / "README.md",
                         help="project README whose results block is regenerated")
     args = parser.parse_args()
     rows = summary_rows(load_runs(args.runs))
     text = tables(rows)
+    if args.ablations.is_dir():
+        text += "\n" + ablation_tables(summary_rows(load_runs(args.ablations)))
     (args.out / "README.md").write_text(f"# Results\n\n{INTRO}\n\n{text}")
     update_readme(args.readme, f"{INTRO}\n\n{text}")
     (args.out / "summary.json").write_text(json.dumps(rows, indent=1))

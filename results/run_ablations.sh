@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
+# P only / D only / P+D blocks, the P-mode normalisation group and the number of blocks. Each
+# variant changes one option of configs/ogbg-mol${DATASET}.yaml; 30 epochs, one CPU thread.
+#   [DATASET=bbbp] [SEEDS=0] bash results/run_ablations.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATASET=${DATASET:-bbbp}
+SEEDS=${SEEDS:-0}
+run() {
+  local name=$1
+  shift
+  python train.py --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
+    --seeds "$SEEDS" --trainer.max_epochs 30 --num_threads 1 --data.data_dir ../shared/data \
+    --output_dir results/ablations --trainer.enable_progress_bar false
+}
+run default
+run order-index --data.dag_order index
+run order-bfs --data.dag_order bfs
+run blocks-P --plstm.block_modes P
+run blocks-D --plstm.block_modes D
+run norm-fanin --plstm.norm_group fanin
+run blocks-1 --plstm.num_layers 1
+run blocks-3 --plstm.num_layers 3
+python results/summarize.py

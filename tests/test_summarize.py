@@ -1,0 +1,42 @@
+"""results/summarize.py: tables from run files, the README block, ablations sorted by validation."""
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
+
+
+def write_run(folder, dataset, model, seed, metric, val, test):
+    path = folder / dataset / model / f"seed{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "dataset": dataset, "model": model, "seed": seed, "fold": None, "metric": metric,
+        "val_metric": val, "test_metric": test, "params": 1000, "epochs": 30,
+        "wall_time_s": 60.0, "hardware": "cpu"}))
+
+
+def test_tables_readme_block_and_ablations(tmp_path):
+    runs, ablations, out = tmp_path / "runs", tmp_path / "ablations", tmp_path / "out"
+    out.mkdir()
+    tests = [0.70, 0.74, 0.66]
+    for seed, test in enumerate(tests):
+        write_run(runs, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.9, test)
+    write_run(ablations, "ogbg-molbbbp", "order-index", 0, "rocauc", 0.91, 0.5)
+    write_run(ablations, "ogbg-molbbbp", "default", 0, "rocauc", 0.93, 0.4)
+    write_run(ablations, "ogbg-molesol", "blocks-P", 0, "rmse", 1.5, 1.0)
+    write_run(ablations, "ogbg-molesol", "default", 0, "rmse", 1.2, 1.1)
+    readme = tmp_path / "README.md"
+    readme.write_text("top\n<!-- RESULTS -->\nSTALE BLOCK\n<!-- /RESULTS -->\nbottom\n")
+    subprocess.run([sys.executable, str(SCRIPT), "--runs", str(runs), "--ablations",
+                    str(ablations), "--out", str(out), "--readme", str(readme)], check=True)
+    text = (out / "README.md").read_text()
+    expected = f"{statistics.mean(tests):.4f} ± {statistics.stdev(tests):.4f}"
+    assert f"| ogbg-molbbbp | plstm | rocauc | {expected} |" in text
+    # best validation first: higher ROC-AUC, lower RMSE
+    assert text.index("| ogbg-molbbbp | default") < text.index("| ogbg-molbbbp | order-index")
+    assert text.index("| ogbg-molesol | default") < text.index("| ogbg-molesol | blocks-P")
+    block = readme.read_text()
+    assert block.startswith("top\n<!-- RESULTS -->\n") and block.endswith("bottom\n")
+    assert "STALE BLOCK" not in block and expected in block
