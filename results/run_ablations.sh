@@ -2,16 +2,17 @@
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
 # P only / D only / P+D blocks, the P-mode normalisation group and the number of blocks. Each
 # variant changes one option of configs/ogbg-mol${DATASET}.yaml; 30 epochs, one CPU thread.
-#   [DATASET=bbbp] [SEEDS=0] bash results/run_ablations.sh
+#   [DATASET=bbbp] [SEEDS=0] [DATA_DIR=../shared/data] bash results/run_ablations.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASET=${DATASET:-bbbp}
 SEEDS=${SEEDS:-0}
+DATA_DIR=${DATA_DIR:-../shared/data}
 run() {
   local name=$1
   shift
   python train.py --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
-    --seeds "$SEEDS" --trainer.max_epochs 30 --num_threads 1 --data.data_dir ../shared/data \
+    --seeds "$SEEDS" --trainer.max_epochs 30 --num_threads 1 --data.data_dir "$DATA_DIR" \
     --output_dir results/ablations --trainer.enable_progress_bar false
 }
 run default

@@ -72,7 +72,6 @@ def summary_rows(runs) -> list[dict]:
             "val": mean_std([r["val_metric"] for r in items]),
             "test_mean": statistics.mean(r["test_metric"] for r in items),
             "val_mean": statistics.mean(r["val_metric"] for r in items),
-            "sign": 1 if items[0]["metric"] in HIGHER_IS_BETTER else -1,
             "test_std": statistics.stdev(r["test_metric"] for r in items) if len(items) > 1
             else 0.0,
             "params": items[0]["params"],
@@ -140,7 +139,11 @@ def ablation_tables(rows: list[dict]) -> str:
     lines = ["## Ablations (validation decides)", "", ABLATION_INTRO, "",
              "| dataset | variant | metric | valid | test | runs (seeds) | params |",
              "|---|---|---|---|---|---|---:|"]
-    for row in sorted(rows, key=lambda r: (r["dataset"], -r["val_mean"] * r["sign"])):
+    def best_first(row: dict) -> tuple:
+        better = row["val_mean"] if row["metric"] in HIGHER_IS_BETTER else -row["val_mean"]
+        return row["dataset"], -better
+
+    for row in sorted(rows, key=best_first):
         lines.append(f"| {row['dataset']} | {row['model']} | {row['metric']} | {row['val']} | "
                      f"{row['test']} | {row['runs']} ({', '.join(map(str, row['seeds']))}) | "
                      f"{row['params']:,} |")
