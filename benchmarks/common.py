@@ -1,6 +1,10 @@
-"""Shared helpers for the benchmarks: real molecules and timing."""
+"""Shared helpers for the benchmarks: real molecules, timing and peak memory."""
 from __future__ import annotations
 
+import argparse
+import ctypes
+import ctypes.util
+import gc
 import gzip
 import statistics
 import time
@@ -14,6 +18,12 @@ from plstm_graph.transforms import LineDAG
 
 REPO = Path(__file__).resolve().parents[1]
 MOLHIV_CSV = REPO.parent / "shared" / "data" / "ogbg_molhiv" / "mapping" / "mol.csv.gz"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options every benchmark table shares."""
+    parser.add_argument("--batch", type=int, default=128, help="molecules per batch")
+    parser.add_argument("--device", default="cpu", help="e.g. cuda")
 
 
 def molhiv_smiles(limit: int | None = None) -> list[str]:
@@ -69,3 +79,35 @@ def interleaved_median_times(fns: dict, repeats: int, device: str = "cpu",
             if round_ < max_repeats.get(name, repeats):
                 times[name].append(time_once(fn, device))
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _proc_status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def peak_memory(fn, device: str = "cpu") -> int | None:
+    """Bytes by which ``fn()`` raises the peak memory above what was in use before it: the
+    caching allocator's peak on a GPU; on a CPU the process's peak resident set, reset through
+    ``/proc/self/clear_refs`` (Linux; ``None`` elsewhere)."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
+    try:
+        gc.collect()
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.malloc_trim(0)  # hand freed heap pages back, so that reusing them counts
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets the peak resident set (VmHWM) to the current one
+        before = _proc_status_kib("VmRSS")
+    except (OSError, AttributeError, KeyError):
+        return None
+    fn()
+    return (_proc_status_kib("VmHWM") - before) * 1024

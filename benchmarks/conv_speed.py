@@ -1,9 +1,10 @@
-"""Forward+backward time of one PLSTMConv per engine against one GINEConv at equal width.
+"""Forward+backward time and peak memory of one PLSTMConv per engine against one GINEConv at
+equal width.
 
     python -m benchmarks.conv_speed [--width 128] [--heads 4] [--batch 128] [--device cuda]
 
 Layers are timed in interleaved rounds (median per layer), so drifts of a shared machine hit
-all of them alike.
+all of them alike; the peak memory of each layer is measured on one extra call.
 """
 from __future__ import annotations
 
@@ -12,23 +13,23 @@ import argparse
 import torch
 from torch_geometric.nn import GINEConv
 
-from benchmarks.common import interleaved_median_times, molhiv_batch
+from benchmarks import common
+from benchmarks.common import interleaved_median_times, molhiv_batch, peak_memory
 from plstm_graph.dag import LineDAGIndex
 from plstm_graph.nn import PLSTMConv
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--order", default="canonical")
     parser.add_argument("--repeats", type=int, default=21,
                         help="timing rounds; the median of each layer is reported")
     parser.add_argument("--loop-repeats", type=int, default=3, help="rounds of the slow oracle")
-    parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--skip-loop", action="store_true", help="leave out the slow oracle")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     device = args.device
     batch = molhiv_batch(args.batch, order=args.order, device=device)
@@ -42,9 +43,9 @@ def main() -> None:
           f"{torch.get_num_threads()}")
 
     def step(module, *inputs, **kwargs):
-        def run():
+        def run_step():
             module(*inputs, **kwargs).sum().backward()
-        return run
+        return run_step
 
     mlp = torch.nn.Sequential(torch.nn.Linear(args.width, args.width), torch.nn.ReLU(),
                               torch.nn.Linear(args.width, args.width))
@@ -58,14 +59,24 @@ def main() -> None:
             steps[f"PLSTMConv {mode} {engine}"] = step(conv, x, batch.edge_index, edge_attr,
                                                        dag=dag, batch=batch.batch)
     slow = {name: args.loop_repeats for name in steps if name.endswith("loop")}
-    rows = list(interleaved_median_times(steps, args.repeats, device, slow).items())
-    base = rows[0][1]
-    loop = {name.split()[1]: t for name, t in rows if name.endswith("loop")}
-    print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}")
-    for name, t in rows:
+    times = interleaved_median_times(steps, args.repeats, device, slow)
+    memory = {name: peak_memory(fn, device) for name, fn in steps.items()}
+    base = times["GINEConv"]
+    loop = {name.split()[1]: t for name, t in times.items() if name.endswith("loop")}
+    print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}"
+          f"{'peak MB':>10}")
+    for name, t in times.items():
         mode = name.split()[1] if name != "GINEConv" else None
         speedup = f"{loop[mode] / t:13.0f}" if mode in loop else f"{'':>13}"
-        print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}")
+        peak = f"{memory[name] / 2**20:10.1f}" if memory[name] is not None else f"{'n/a':>10}"
+        print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}{peak}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    common.add_arguments(parser)
+    add_arguments(parser)
+    run(parser.parse_args())
 
 
 if __name__ == "__main__":
