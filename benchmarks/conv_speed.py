@@ -16,6 +16,7 @@ from torch_geometric.nn import GINEConv
 from benchmarks import common
 from benchmarks.common import interleaved_median_times, molhiv_batch, peak_memory
 from plstm_graph.dag import LineDAGIndex
+from plstm_graph.functional import plstm_dag
 from plstm_graph.nn import PLSTMConv
 
 
@@ -27,6 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timing rounds; the median of each layer is reported")
     parser.add_argument("--loop-repeats", type=int, default=3, help="rounds of the slow oracle")
     parser.add_argument("--skip-loop", action="store_true", help="leave out the slow oracle")
+
+
+def propagation_inputs(conv: PLSTMConv, x, batch, dag, edge_attr) -> tuple[list, dict]:
+    """The arguments ``conv`` passes to :func:`plstm_dag`, its tensors as leaves that
+    require grad."""
+    with torch.no_grad():
+        structure = conv.orient(batch.edge_index, x.size(0), dag, batch.batch)
+        source, transition, mark, direct = conv.gates(x, structure, edge_attr)
+        qkv = conv.lin_qkv(x).view(-1, 3, conv.heads, conv.head_channels).unbind(1)
+    leaves = [t.clone().requires_grad_() for t in (*qkv, source, transition, mark, direct)]
+    return ([*leaves, torch.stack([structure.tail, structure.head]), structure.line_index],
+            {"edge_level": structure.edge_level, "batch": batch.batch})
 
 
 def run(args: argparse.Namespace) -> None:
@@ -58,6 +71,13 @@ def run(args: argparse.Namespace) -> None:
                              edge_dim=args.width, engine=engine).to(device)
             steps[f"PLSTMConv {mode} {engine}"] = step(conv, x, batch.edge_index, edge_attr,
                                                        dag=dag, batch=batch.batch)
+    for mode in ("P", "D"):  # the propagation alone: the layer minus projections, gates, norm
+        inputs, options = propagation_inputs(
+            PLSTMConv(args.width, args.width, heads=args.heads, mode=mode,
+                      edge_dim=args.width).to(device), x, batch, dag, edge_attr)
+        for engine in ("scan", "dense"):
+            steps[f"plstm_dag {mode} {engine}"] = step(plstm_dag, *inputs, engine=engine,
+                                                       **options)
     slow = {name: args.loop_repeats for name in steps if name.endswith("loop")}
     times = interleaved_median_times(steps, args.repeats, device, slow)
     memory = {name: peak_memory(fn, device) for name, fn in steps.items()}
@@ -66,7 +86,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}"
           f"{'peak MB':>10}")
     for name, t in times.items():
-        mode = name.split()[1] if name != "GINEConv" else None
+        mode = name.split()[1] if name.startswith("PLSTMConv") else None
         speedup = f"{loop[mode] / t:13.0f}" if mode in loop else f"{'':>13}"
         peak = f"{memory[name] / 2**20:10.1f}" if memory[name] is not None else f"{'n/a':>10}"
         print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}{peak}")

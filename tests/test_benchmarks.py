@@ -40,6 +40,9 @@ def test_entry_point_prints_every_table():
     assert [row[:3] for row in layers[1:]] == [
         ["PLSTMConv", mode, engine] for mode in "PD" for engine in ("scan", "dense", "auto")]
     assert all(float(row[-1]) > 0 for row in layers)  # peak MB
+    propagation = [line.split()[:3] for line in lines if line.startswith("plstm_dag")]
+    assert propagation == [["plstm_dag", mode, engine] for mode in "PD"
+                           for engine in ("scan", "dense")]
     assert any(line.startswith("preprocessing: featurise") for line in lines)
     assert [line.split()[0] for line in lines if line.startswith(("PLSTMNet", "GINE +"))] == [
         "PLSTMNet", "GINE"]
