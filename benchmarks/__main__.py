@@ -8,24 +8,7 @@
 
 The scaling curves are a separate, longer run: ``python -m benchmarks.scaling``.
 """
-from __future__ import annotations
-
-import argparse
-
 from benchmarks import common, conv_speed, throughput
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    common.add_arguments(parser)
-    conv_speed.add_arguments(parser)
-    throughput.add_arguments(parser)
-    args = parser.parse_args()
-    conv_speed.run(args)
-    print()
-    throughput.run(args)
-
-
 if __name__ == "__main__":
-    main()
+    common.main(__doc__, conv_speed, throughput, prog="python -m benchmarks")

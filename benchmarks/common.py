@@ -26,6 +26,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
 
 
+def main(description: str, *parts, prog: str | None = None) -> None:
+    """Parse the shared options and those of each part (a module with ``add_arguments`` and
+    ``run``), then run the parts one after the other."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    for part in parts:
+        part.add_arguments(parser)
+    args = parser.parse_args()
+    for i, part in enumerate(parts):
+        if i:
+            print()
+        part.run(args)
+
+
 def molhiv_smiles(limit: int | None = None) -> list[str]:
     """SMILES of ogbg-molhiv in dataset order (the offline copy beside the repository)."""
     if not MOLHIV_CSV.is_file():

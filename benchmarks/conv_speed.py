@@ -9,6 +9,7 @@ all of them alike; the peak memory of each layer is measured on one extra call.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import torch
 from torch_geometric.nn import GINEConv
@@ -92,12 +93,5 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}{peak}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    common.add_arguments(parser)
-    add_arguments(parser)
-    run(parser.parse_args())
-
-
 if __name__ == "__main__":
-    main()
+    common.main(__doc__, sys.modules[__name__])

@@ -6,6 +6,7 @@ count, and preprocessing throughput, on real ogbg-molhiv molecules.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
@@ -81,12 +82,5 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name:<22}{params:>10,}{speed:>13,.0f}{rows[1][2] / speed:>17.2f}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    common.add_arguments(parser)
-    add_arguments(parser)
-    run(parser.parse_args())
-
-
 if __name__ == "__main__":
-    main()
+    common.main(__doc__, sys.modules[__name__])
