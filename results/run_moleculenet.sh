@@ -4,7 +4,8 @@
 # MoleculeNet names (bbbp, bace, ...) run seeds SEEDS on the official OGB split; TU names (MUTAG,
 # NCI1, PROTEINS, PTC_FM) run the paper's 10-fold protocol: folds FOLDS, seed 0.
 #   [MODELS="plstm gine"] [EPOCHS=30] bash results/run_moleculenet.sh [datasets...]  (default: bbbp bace)
-# (bbbp and bace were run with EPOCHS=30.)
+# (bbbp and bace were run with EPOCHS=30; ogbg-molhiv one seed at a time, one loop per model:
+#  for s in 0 1 2 3 4 5 6 7 8 9; do MODELS=plstm SEEDS=$s EPOCHS=15 bash results/run_moleculenet.sh hiv; done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-}
