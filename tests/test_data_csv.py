@@ -70,27 +70,22 @@ def test_csv_labels_tasks_and_nan(small_csv, tmp_path):
     assert (cls.num_tasks, cls.task_type, cls.eval_metric) == (1, "binary classification", "rocauc")
 
 
-def test_csv_errors_are_clear(tmp_path):
-    no_smiles = _write(tmp_path / "a.csv", "smi,y\nCCO,1\n")
-    with pytest.raises(ValueError, match=r"a\.csv.*no 'smiles' column"):
-        load_dataset(no_smiles, root=tmp_path, pre_transform=None)
-    empty = _write(tmp_path / "b.csv", "")
-    with pytest.raises(ValueError, match=r"b\.csv.*is empty"):
-        load_dataset(empty, root=tmp_path, pre_transform=None)
-    header_only = _write(tmp_path / "c.csv", "smiles,y\n")
-    with pytest.raises(ValueError, match=r"c\.csv.*no rows"):
-        load_dataset(header_only, root=tmp_path, pre_transform=None)
-    text_label = _write(tmp_path / "d.csv", "smiles,y\nCCO,1\nCCN,active\n")
-    with pytest.raises(ValueError, match=r"non-numeric label 'active' in column 'y', row 1"):
-        load_dataset(text_label, root=tmp_path, pre_transform=None)
-    no_targets = _write(tmp_path / "e.csv", "smiles\nCCO\n")
-    with pytest.raises(ValueError, match="no target columns"):
-        load_dataset(no_targets, root=tmp_path, pre_transform=None)
+@pytest.mark.parametrize("content, message", [
+    ("smi,y\nCCO,1\n", r"a\.csv.*no 'smiles' column"),
+    ("", r"a\.csv.*is empty"),
+    ("smiles,y\n", r"a\.csv.*no rows"),
+    ("smiles,y\nCCO,1\nCCN,active\n", r"non-numeric label 'active' in column 'y', row 1"),
+    ("smiles\nCCO\n", "no target columns"),
+    ("smiles,y\nCCO,1\nC1CC,0\n", r"row 1: cannot parse SMILES 'C1CC'"),
+])
+def test_csv_errors_are_clear(tmp_path, content, message):
+    with pytest.raises(ValueError, match=message):
+        load_dataset(_write(tmp_path / "a.csv", content), root=tmp_path, pre_transform=None)
+
+
+def test_missing_csv_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         load_dataset(tmp_path / "missing.csv", root=tmp_path, pre_transform=None)
-    bad_smiles = _write(tmp_path / "f.csv", "smiles,y\nCCO,1\nC1CC,0\n")
-    with pytest.raises(ValueError, match=r"row 1: cannot parse SMILES 'C1CC'"):
-        load_dataset(bad_smiles, root=tmp_path, pre_transform=None)
 
 
 def test_csv_skip_invalid_then_split_on_kept_rows(tmp_path):
