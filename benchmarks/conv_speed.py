@@ -32,15 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def propagation_inputs(conv: PLSTMConv, x, batch, dag, edge_attr) -> tuple[list, dict]:
-    """The arguments ``conv`` passes to :func:`plstm_dag`, its tensors as leaves that
+    """:meth:`PLSTMConv.propagation_inputs`, its float tensors detached into leaves that
     require grad."""
     with torch.no_grad():
-        structure = conv.orient(batch.edge_index, x.size(0), dag, batch.batch)
-        source, transition, mark, direct = conv.gates(x, structure, edge_attr)
-        qkv = conv.lin_qkv(x).view(-1, 3, conv.heads, conv.head_channels).unbind(1)
-    leaves = [t.clone().requires_grad_() for t in (*qkv, source, transition, mark, direct)]
-    return ([*leaves, torch.stack([structure.tail, structure.head]), structure.line_index],
-            {"edge_level": structure.edge_level, "batch": batch.batch})
+        inputs, options = conv.propagation_inputs(x, batch.edge_index, edge_attr, dag,
+                                                  batch.batch)
+    leaves = [t.clone().requires_grad_() for t in inputs if t.is_floating_point()]
+    return leaves + [t for t in inputs if not t.is_floating_point()], options
 
 
 def run(args: argparse.Namespace) -> None:

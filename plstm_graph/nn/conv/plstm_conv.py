@@ -183,16 +183,25 @@ class PLSTMConv(MessagePassing):
         total = scatter(tau.abs(), group, dim=0, dim_size=tail.numel(), reduce="sum")
         return source, tau / (0.5 + total.index_select(0, group)), mark, direct
 
-    def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
-                dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
+    def propagation_inputs(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
+                           dag: LineDAGIndex | None = None,
+                           batch: OptTensor = None) -> tuple[list[Tensor], dict]:
+        """What :meth:`forward` passes to :func:`~plstm_graph.functional.plstm_dag`: the
+        positional tensors (query, key, value, source, transition, mark, direct, DAG edges,
+        line edges) and the keyword options ``edge_level`` and ``batch``."""
         if self.edge_dim is not None and edge_attr is None:
             raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
         structure = self.orient(edge_index, x.size(0), dag, batch)
         source, transition, mark, direct = self.gates(x, structure, edge_attr)
         query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
-        out = plstm_dag(query, key, value, source, transition, mark, direct,
-                        torch.stack([structure.tail, structure.head]), structure.line_index,
-                        engine=self.engine, edge_level=structure.edge_level, batch=batch)
+        return ([query, key, value, source, transition, mark, direct,
+                 torch.stack([structure.tail, structure.head]), structure.line_index],
+                {"edge_level": structure.edge_level, "batch": batch})
+
+    def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
+                dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
+        inputs, options = self.propagation_inputs(x, edge_index, edge_attr, dag, batch)
+        out = plstm_dag(*inputs, engine=self.engine, **options)
         out = self.norm(out).reshape(-1, self.out_channels)
         return self.lin_out(out)
 
