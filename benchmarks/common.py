@@ -14,6 +14,7 @@ import torch
 from torch_geometric.data import Batch
 
 from plstm_graph.data import smiles_to_data
+from plstm_graph.runtime import keep_freed_memory
 from plstm_graph.transforms import LineDAG
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options every benchmark table shares."""
     parser.add_argument("--batch", type=int, default=128, help="molecules per batch")
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="leave glibc's malloc settings alone (by default freed memory is "
+                             "kept for reuse, as train.py does: plstm_graph.runtime)")
 
 
 def main(description: str, *parts, prog: str | None = None) -> None:
@@ -35,6 +39,8 @@ def main(description: str, *parts, prog: str | None = None) -> None:
     for part in parts:
         part.add_arguments(parser)
     args = parser.parse_args()
+    kept = not args.system_malloc and keep_freed_memory()
+    print(f"malloc: {'freed memory kept for reuse' if kept else 'system defaults'}")
     for i, part in enumerate(parts):
         if i:
             print()

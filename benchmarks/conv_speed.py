@@ -74,19 +74,20 @@ def run(args: argparse.Namespace) -> None:
         inputs, options = propagation_inputs(
             PLSTMConv(args.width, args.width, heads=args.heads, mode=mode,
                       edge_dim=args.width).to(device), x, batch, dag, edge_attr)
-        for engine in ("scan", "dense"):
+        for engine in ("scan", "dense") + (() if args.skip_loop else ("loop",)):
             steps[f"plstm_dag {mode} {engine}"] = step(plstm_dag, *inputs, engine=engine,
                                                        **options)
     slow = {name: args.loop_repeats for name in steps if name.endswith("loop")}
     times = interleaved_median_times(steps, args.repeats, device, slow)
     memory = {name: peak_memory(fn, device) for name, fn in steps.items()}
     base = times["GINEConv"]
-    loop = {name.split()[1]: t for name, t in times.items() if name.endswith("loop")}
+    # each layer (and each propagation alone) against the loop engine in the same row group
+    loop = {tuple(name.split()[:2]): t for name, t in times.items() if name.endswith("loop")}
     print(f"{'layer':<22}{'fwd+bwd ms':>12}{'x GINEConv':>12}{'loop / this':>13}"
           f"{'peak MB':>10}")
     for name, t in times.items():
-        mode = name.split()[1] if name.startswith("PLSTMConv") else None
-        speedup = f"{loop[mode] / t:13.0f}" if mode in loop else f"{'':>13}"
+        group = tuple(name.split()[:2])
+        speedup = f"{loop[group] / t:13.0f}" if group in loop else f"{'':>13}"
         peak = f"{memory[name] / 2**20:10.1f}" if memory[name] is not None else f"{'n/a':>10}"
         print(f"{name:<22}{t * 1e3:12.1f}{t / base:12.2f}{speedup}{peak}")
 

@@ -41,6 +41,7 @@ from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredicto
 from plstm_graph.models.checkpoint import atomic_write
 from plstm_graph.models.resume import AtomicCheckpointIO, ExactResume, StopOnSigterm
 from plstm_graph.nn.models import MODELS
+from plstm_graph.runtime import keep_freed_memory
 
 #: Model arguments that come from the dataset, not from the config.
 DATA_DERIVED = {"out_channels", "in_channels", "edge_in_channels"}
@@ -246,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
+    keep_freed_memory()
     records = []
     for seed in seeds:
         try:
