@@ -37,6 +37,17 @@ def _hash(x: Tensor) -> Tensor:
     return x ^ (x >> 31)
 
 
+def row_keys(x: Tensor) -> Tensor:
+    """One integer per row of ``x``, a hash of the row's exact values (bit patterns), so equal
+    rows get equal keys wherever they are; ``[N, 1]``, for :func:`wl_rank` on wide float
+    features."""
+    values = x.detach().reshape(x.size(0), -1)
+    if values.is_floating_point():
+        values = values.float().view(torch.int32)
+    salt = _hash(torch.arange(1, values.size(1) + 1, device=x.device))
+    return _hash(values.long() ^ salt).sum(1, keepdim=True)
+
+
 def wl_rank(edge_index: Tensor, num_nodes: int, batch: Tensor, x: Tensor | None = None,
             iterations: int = 8) -> Tensor:
     """Per-graph node ranks from Weisfeiler-Lehman colour refinement of ``x``.
@@ -125,8 +136,12 @@ def orient(edge_index: Tensor, priority: Tensor) -> Tensor:
     """Ids of the PyG edges that become DAG edges.
 
     An undirected graph (every edge present in both directions) keeps each edge ``u -> v`` with
-    ``priority[u] < priority[v]``; a directed graph keeps all its edges and their true directions
-    (it must be acyclic, which :func:`edge_levels` checks). Self-loops are dropped.
+    ``priority[u] < priority[v]`` (ties: ``u < v``); a directed graph keeps all its edges and
+    their true directions (it must be acyclic, which :func:`edge_levels` checks). Self-loops are
+    dropped.
+
+    Raises:
+        ValueError: if some edges have their reverse and others do not.
     """
     src, dst = edge_index
     num_nodes = int(priority.numel())
@@ -134,12 +149,20 @@ def orient(edge_index: Tensor, priority: Tensor) -> Tensor:
     rev_key = dst * num_nodes + src
     sorted_key = torch.sort(key).values
     pos = torch.searchsorted(sorted_key, rev_key).clamp(max=max(key.numel() - 1, 0))
-    undirected = key.numel() == 0 or bool((sorted_key[pos] == rev_key).all())
-    if undirected:
-        keep = priority[src] < priority[dst]
-    else:
-        keep = src != dst
-    return keep.nonzero().view(-1)
+    has_reverse = sorted_key[pos] == rev_key if key.numel() else key.bool()
+    if bool(has_reverse.all()):
+        # equal priorities (a user's rank with ties) fall back to node ids, so no bond is lost
+        keep = (priority[src] < priority[dst]) | ((priority[src] == priority[dst]) & (src < dst))
+        return keep.nonzero().view(-1)
+    paired = has_reverse & (src != dst)
+    if bool(paired.any()):
+        lone, pair = int((~has_reverse).nonzero()[0, 0]), int(paired.nonzero()[0, 0])
+        raise ValueError(
+            f"edge_index is neither undirected nor a DAG: edge {lone} "
+            f"({int(src[lone])} -> {int(dst[lone])}) lacks its reverse while edge {pair} "
+            f"({int(src[pair])} -> {int(dst[pair])}) has one; for an undirected graph use "
+            "torch_geometric.utils.to_undirected")
+    return (src != dst).nonzero().view(-1)
 
 
 def line_graph(tail: Tensor, head: Tensor, num_nodes: int) -> Tensor:
@@ -280,3 +303,14 @@ def build_line_dag(edge_index: Tensor, num_nodes: int, batch: Tensor | None = No
     keep = multitree_mask(line_index, level, edge_graph)
     keep_rev = multitree_mask(line_index.flip(0), level_rev, edge_graph)
     return LineDAGIndex(dag_edge, line_index, keep, keep_rev, level, level_rev)
+
+
+def line_dag_of(data, order: str = "canonical") -> LineDAGIndex:
+    """The structure of a (batched) PyG graph: the fields that
+    :class:`~plstm_graph.transforms.LineDAG` stored on it, or else built now from what the
+    transform would use (the ``canonical_rank`` field, or Weisfeiler-Lehman ranks of ``x``)."""
+    if "dag_edge" in data:
+        return LineDAGIndex.from_data(data)
+    rank = data.canonical_rank if order != "index" and "canonical_rank" in data else None
+    return build_line_dag(data.edge_index, data.num_nodes, data.batch, order, rank,
+                          data.x if rank is None else None)

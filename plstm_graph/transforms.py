@@ -57,6 +57,8 @@ class LineDAG(BaseTransform):
 
     def transform_many(self, data_list: Sequence[Data], chunk_size: int = 2048) -> list[DAGData]:
         """Applies the transform to many graphs, vectorised over chunks of ``chunk_size``."""
+        for field in ("canonical_rank", "x"):
+            _check_all_or_none(data_list, field)
         out: list[DAGData] = []
         for start in range(0, len(data_list), chunk_size):
             out.extend(self._transform_chunk(data_list[start:start + chunk_size]))
@@ -99,3 +101,13 @@ class LineDAG(BaseTransform):
             out.append(new)
         return out
 
+
+def _check_all_or_none(data_list: Sequence[Data], field: str) -> None:
+    """A graph's orientation must not depend on which graphs it is transformed with, so either
+    every graph has ``field`` or none has."""
+    present = [getattr(d, field, None) is not None for d in data_list]
+    if any(present) and not all(present):
+        odd = present.index(not present[0])
+        raise ValueError(f"LineDAG: graph {odd} {'lacks' if present[0] else 'has'} '{field}' "
+                         f"while graph 0 {'has' if present[0] else 'lacks'} it; give all graphs "
+                         "the same fields")

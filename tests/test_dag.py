@@ -4,9 +4,11 @@ import itertools
 import networkx as nx
 import pytest
 import torch
+from torch_geometric.data import Data
 from torch_geometric.utils import from_networkx
 
 from plstm_graph.dag import build_line_dag, edge_levels, line_graph, multitree_mask, node_order
+from plstm_graph.transforms import LineDAG
 
 GRAPHS = {
     "grid4x5": nx.grid_2d_graph(4, 5),
@@ -97,6 +99,26 @@ def test_directed_acyclic_input_keeps_its_directions():
     index = build_line_dag(edge_index, 3, order="index")
     assert index.dag_edge.tolist() == [0, 1]
     assert index.line_index.tolist() == [[0], [1]]
+
+
+def test_tied_priorities_keep_every_bond():
+    edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # path 0 - 1 - 2
+    index = build_line_dag(edge_index, 3, rank=torch.tensor([0, 0, 1]))
+    tail, head = dag_of(edge_index, index)
+    assert sorted(zip(tail.tolist(), head.tolist())) == [(0, 1), (1, 2)]
+
+
+def test_partly_undirected_input_raises():
+    with pytest.raises(ValueError, match="neither undirected nor a DAG.*to_undirected"):
+        build_line_dag(torch.tensor([[0, 1, 1], [1, 0, 2]]), 3)  # 1 -> 2 lacks 2 -> 1
+
+
+def test_transform_refuses_graphs_with_and_without_canonical_ranks():
+    with_rank = Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0, 1], [1, 0]]),
+                     canonical_rank=torch.tensor([1, 0]))
+    without = Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(ValueError, match="graph 1 lacks 'canonical_rank'"):
+        LineDAG().transform_many([with_rank, without])
 
 
 def test_cyclic_line_graph_raises():

@@ -58,6 +58,20 @@ def test_runs_without_precomputed_structure(graphs):
     assert model(batch_of(plain)).shape == (len(graphs), 2)
 
 
+@pytest.mark.parametrize("spellings", [("NCCO", "OCCN"), ("CC(=O)Nc1ccc(O)cc1",
+                                                          "Oc1ccc(NC(C)=O)cc1")])
+def test_structure_built_on_the_fly_is_canonical(spellings):
+    """Without the LineDAG pre-transform, the model builds the same structure itself: the
+    prediction matches the precomputed one and does not depend on the SMILES spelling."""
+    torch.manual_seed(0)
+    model = PLSTMNet(1, hidden_channels=32).eval()
+    raw = [smiles_to_data(s) for s in spellings]
+    precomputed = model(batch_of(LineDAG().transform_many(raw)))
+    on_the_fly = model(batch_of(raw))
+    torch.testing.assert_close(on_the_fly, precomputed, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(on_the_fly[0], on_the_fly[1], atol=1e-6, rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_float_features_without_edge_attr(name):
     x = torch.rand(6, 7)

@@ -112,6 +112,26 @@ def test_renumbering_atoms_does_not_change_the_output(smiles, mode):
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("smiles", ["NCCO", "CC(=O)Oc1ccccc1C(=O)O"])
+def test_structure_built_on_the_fly_does_not_depend_on_numbering(smiles):
+    """Without a precomputed structure the layer orients by Weisfeiler-Lehman ranks of its input
+    features, so renumbering the atoms only permutes the output rows."""
+    torch.manual_seed(0)
+    conv = PLSTMConv(9, 16, edge_dim=3)
+    mol = Chem.MolFromSmiles(smiles)
+    perm = list(reversed(range(mol.GetNumAtoms())))
+    data, renumbered = molecule(mol), molecule(Chem.RenumberAtoms(mol, perm))
+    out = conv(data.x, data.edge_index, data.edge_attr)
+    out_renumbered = conv(renumbered.x, renumbered.edge_index, renumbered.edge_attr)
+    torch.testing.assert_close(out_renumbered, out[perm], rtol=1e-5, atol=1e-6)
+
+
+def test_message_passing_options_it_ignores_are_refused():
+    for option in ({"aggr": "mean"}, {"flow": "target_to_source"}):
+        with pytest.raises(ValueError, match=next(iter(option))):
+            PLSTMConv(8, 8, **option)
+
+
 @pytest.mark.parametrize("group", ["fanout", "fanin"])
 def test_p_mode_transitions_sum_below_one_per_group(group):
     torch.manual_seed(0)
@@ -119,7 +139,7 @@ def test_p_mode_transitions_sum_below_one_per_group(group):
     torch.nn.init.normal_(conv.lin_node_gates.weight, std=3.0)
     torch.nn.init.normal_(conv.lin_edge_gates.weight, std=3.0)
     b = batch_of()
-    structure = conv.orient(b.edge_index, b.num_nodes, LineDAGIndex.from_data(b), b.batch)
+    structure = conv.orient(b.x, b.edge_index, LineDAGIndex.from_data(b), b.batch)
     with torch.no_grad():
         _, transition, _, _ = conv.gates(b.x, structure, b.edge_attr)
     into, out = structure.line_index

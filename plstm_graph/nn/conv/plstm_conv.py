@@ -10,7 +10,7 @@ from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.typing import Adj, OptTensor
 from torch_geometric.utils import scatter
 
-from plstm_graph.dag import ORDERS, LineDAGIndex, build_line_dag
+from plstm_graph.dag import ORDERS, LineDAGIndex, build_line_dag, row_keys
 from plstm_graph.functional import ENGINES, plstm_dag
 from plstm_graph.nn.norm import MultiHeadRMSNorm
 
@@ -65,8 +65,9 @@ class PLSTMConv(MessagePassing):
         heads (int, optional): number of memory heads. (default: :obj:`4`)
         mode (str, optional): ``"P"`` (propagation) or ``"D"`` (distribution).
             (default: :obj:`"P"`)
-        edge_dim (int, optional): edge feature dimensionality; :obj:`None` uses the mean of the
-            two end nodes' features. (default: :obj:`None`)
+        edge_dim (int, optional): edge feature dimensionality. With :obj:`None`, ``edge_attr``
+            (if given) must have ``in_channels`` features, and without ``edge_attr`` the mean of
+            the two end nodes' features stands in for it. (default: :obj:`None`)
         reverse (bool, optional): run on the reversed DAG; stacks alternate orientations.
             (default: :obj:`False`)
         norm_group (str, optional): P-mode normalisation group: ``"fanout"`` (all transitions
@@ -75,12 +76,15 @@ class PLSTMConv(MessagePassing):
         engine (str, optional): ``"auto"``, ``"scan"``, ``"dense"`` or ``"loop"``.
             (default: :obj:`"auto"`)
         order (str, optional): node order used when the structure is built on the fly (no
-            ``dag`` given): ``"canonical"``, ``"index"`` or ``"bfs"``. (default:
-            :obj:`"canonical"`)
+            ``dag`` given): ``"canonical"`` (Weisfeiler-Lehman ranks of the input features ``x``,
+            so the result does not depend on node numbering), ``"index"`` or ``"bfs"``.
+            Precomputing the structure with :class:`~plstm_graph.transforms.LineDAG` is faster
+            and, for molecules, uses RDKit's canonical ranks. (default: :obj:`"canonical"`)
         transition_bias_std (float, optional): standard deviation of the random transition
             bias at initialisation (the reference's near-critical init). (default: :obj:`10.0`)
         **kwargs (optional): Additional arguments of
-            :class:`torch_geometric.nn.conv.MessagePassing`.
+            :class:`torch_geometric.nn.conv.MessagePassing` (not ``aggr`` or ``flow``: the
+            layer does not aggregate through :meth:`propagate`).
 
     Shapes:
         - **input:**
@@ -96,8 +100,11 @@ class PLSTMConv(MessagePassing):
                  edge_dim: int | None = None, reverse: bool = False,
                  norm_group: str = "fanout", engine: str = "auto", order: str = "canonical",
                  transition_bias_std: float = 10.0, **kwargs) -> None:
-        kwargs.setdefault("aggr", "add")
-        super().__init__(**kwargs)
+        for name in ("aggr", "flow"):
+            if name in kwargs:
+                raise ValueError(f"PLSTMConv: '{name}' has no effect, the layer aggregates "
+                                 "through the pLSTM propagation, not propagate()")
+        super().__init__(aggr="add", **kwargs)
         for name, value, allowed in (("mode", mode, MODES), ("norm_group", norm_group,
                                      NORM_GROUPS), ("engine", engine, ENGINES),
                                      ("order", order, ORDERS)):
@@ -142,11 +149,11 @@ class PLSTMConv(MessagePassing):
         nn.init.normal_(bias[3], std=self.transition_bias_std)  # transitions near +-1
         self.norm.reset_parameters()
 
-    def orient(self, edge_index: Tensor, num_nodes: int, dag: LineDAGIndex | None,
+    def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
                batch: OptTensor) -> OrientedLineDAG:
         """The structure in this layer's orientation and mode."""
         if dag is None:
-            dag = build_line_dag(edge_index, num_nodes, batch, self.order)
+            dag = build_line_dag(edge_index, x.size(0), batch, self.order, x=row_keys(x))
         tail, head = edge_index[:, dag.dag_edge]
         line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
         if self.reverse:
@@ -191,7 +198,7 @@ class PLSTMConv(MessagePassing):
         line edges) and the keyword options ``edge_level`` and ``batch``."""
         if self.edge_dim is not None and edge_attr is None:
             raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
-        structure = self.orient(edge_index, x.size(0), dag, batch)
+        structure = self.orient(x, edge_index, dag, batch)
         source, transition, mark, direct = self.gates(x, structure, edge_attr)
         query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
         return ([query, key, value, source, transition, mark, direct,

@@ -101,8 +101,8 @@ def make_pooling(kind: str, channels: int) -> nn.Module:
 class GraphNet(nn.Module, ABC):
     r"""Template of a graph-level predictor: encode, a stack of layers, pool, MLP head.
 
-    Subclasses build ``self.layers`` (an :class:`~torch.nn.ModuleList`), may set
-    ``self.final_norm`` and implement :meth:`layer_forward`. Models take a PyG
+    Subclasses build their layers, may set ``self.final_norm`` and implement
+    :meth:`layer_forward`. Models take a PyG
     :class:`~torch_geometric.data.Batch` (or ``Data``) like OGB's graph-property models.
 
     Args:

@@ -22,7 +22,9 @@ class GINENet(GraphNet):
             (default: :obj:`0.5`)
         pooling (str, optional): ``"mean"``, ``"sum"`` or ``"attention"``.
             (default: :obj:`"mean"`)
-        in_channels, edge_in_channels, degree_encoding, virtual_node, head_layers: see
+        head_layers (int, optional): linear layers of the prediction head (OGB's example
+            has one). (default: :obj:`1`)
+        in_channels, edge_in_channels, degree_encoding, virtual_node: see
             :class:`~plstm_graph.nn.models.base.GraphNet`.
     """
 

@@ -1,9 +1,11 @@
 """The pLSTM graph-property model (``PLSTM_SPEC.md`` §1.6, §2.5, §7)."""
 from __future__ import annotations
 
+import copy
+
 from torch import Tensor, nn
 
-from plstm_graph.dag import LineDAGIndex
+from plstm_graph.dag import LineDAGIndex, line_dag_of
 from plstm_graph.nn.conv import PLSTMConv
 from plstm_graph.nn.models.base import OGB_ATOM, OGB_BOND, GraphNet, round_up
 
@@ -58,8 +60,8 @@ class PLSTMNet(GraphNet):
     pLSTM sub-blocks (by default a P sub-block then a D sub-block) whose DAG orientation
     alternates from block to block (block :math:`i` runs reversed when :math:`i` is odd), a
     final RMSNorm, pooling and an MLP head. Uses the line-DAG fields precomputed by
-    :class:`~plstm_graph.transforms.LineDAG` when the input carries them, and builds the
-    structure on the fly otherwise.
+    :class:`~plstm_graph.transforms.LineDAG` when the input carries them, and otherwise builds
+    the structure once per call from the same inputs (``canonical_rank``, else ``x``).
 
     Args:
         out_channels (int): number of outputs.
@@ -100,8 +102,16 @@ class PLSTMNet(GraphNet):
             for i in range(num_layers))
         self.final_norm = nn.RMSNorm(hidden_channels, eps=1e-5)
 
+    def embed(self, data) -> Tensor:
+        if "dag_edge" not in data:  # a plain PyG input: build the structure once for all layers
+            structure = line_dag_of(data)
+            data = copy.copy(data)
+            for name, value in structure._asdict().items():
+                data[name] = value
+        return super().embed(data)
+
     def layer_forward(self, index: int, x: Tensor, edge_attr: Tensor | None, data) -> Tensor:
-        dag = LineDAGIndex.from_data(data) if "dag_edge" in data else None
+        dag = LineDAGIndex.from_data(data)
         for sub_block in self.layers[index]:
             x = sub_block(x, data.edge_index, edge_attr, dag, data.batch)
         return x
