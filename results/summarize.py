@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from plstm_graph.cli.results import format_mean_std, mean_std
+from plstm_graph.models.task import higher_is_better
+
 HERE = Path(__file__).resolve().parent
-HIGHER_IS_BETTER = {"rocauc", "ap", "acc"}
 
 # Published test numbers (mean, std) for context; None where no std is published.
 ANCHORS = {
@@ -55,25 +56,18 @@ def load_runs(folder: Path) -> dict[tuple[str, str], list[dict]]:
     return runs
 
 
-def mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
-
-
 def summary_rows(runs) -> list[dict]:
     rows = []
     for (dataset, model), items in sorted(runs.items()):
+        test_mean, test_std = mean_std([r["test_metric"] for r in items])
+        val_mean, val_std = mean_std([r["val_metric"] for r in items])
         rows.append({
             "dataset": dataset, "model": model, "runs": len(items),
             "seeds": sorted(r["seed"] if r.get("fold") is None else r["fold"] for r in items),
             "metric": items[0]["metric"],
-            "test": mean_std([r["test_metric"] for r in items]),
-            "val": mean_std([r["val_metric"] for r in items]),
-            "test_mean": statistics.mean(r["test_metric"] for r in items),
-            "val_mean": statistics.mean(r["val_metric"] for r in items),
-            "test_std": statistics.stdev(r["test_metric"] for r in items) if len(items) > 1
-            else 0.0,
+            "test": format_mean_std(test_mean, test_std, len(items)),
+            "val": format_mean_std(val_mean, val_std, len(items)),
+            "test_mean": test_mean, "val_mean": val_mean, "test_std": test_std,
             "params": items[0]["params"],
             "epochs": max(r["epochs"] for r in items),
             "hours": sum(r["wall_time_s"] for r in items) / 3600,
@@ -144,7 +138,7 @@ def ablation_tables(rows: list[dict]) -> str:
              "| dataset | variant | metric | valid | test | runs (seeds) | params |",
              "|---|---|---|---|---|---|---:|"]
     def best_first(row: dict) -> tuple:
-        better = row["val_mean"] if row["metric"] in HIGHER_IS_BETTER else -row["val_mean"]
+        better = row["val_mean"] if higher_is_better(row["metric"]) else -row["val_mean"]
         return row["dataset"], -better
 
     for row in sorted(rows, key=best_first):
