@@ -5,7 +5,6 @@ import argparse
 import ctypes
 import ctypes.util
 import gc
-import gzip
 import statistics
 import time
 from pathlib import Path
@@ -13,12 +12,12 @@ from pathlib import Path
 import torch
 from torch_geometric.data import Batch
 
-from plstm_graph.data import smiles_to_data
+from plstm_graph.data import find_shared_data, smiles_to_data
+from plstm_graph.data.tables import read_molecule_table
 from plstm_graph.runtime import keep_freed_memory
 from plstm_graph.transforms import LineDAG
 
 REPO = Path(__file__).resolve().parents[1]
-MOLHIV_CSV = REPO.parent / "shared" / "data" / "ogbg_molhiv" / "mapping" / "mol.csv.gz"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,13 +47,14 @@ def main(description: str, *parts, prog: str | None = None) -> None:
 
 
 def molhiv_smiles(limit: int | None = None) -> list[str]:
-    """SMILES of ogbg-molhiv in dataset order (the offline copy beside the repository)."""
-    if not MOLHIV_CSV.is_file():
-        raise SystemExit(f"benchmark data not found: {MOLHIV_CSV}")
-    with gzip.open(MOLHIV_CSV, "rt") as f:
-        next(f)
-        rows = [line.split(",")[1] for line in f]
-    return rows[:limit] if limit else rows
+    """SMILES of ogbg-molhiv in dataset order (the offline copy:
+    :func:`plstm_graph.data.find_shared_data`)."""
+    try:
+        smiles, _, _ = read_molecule_table(find_shared_data() / "ogbg_molhiv" / "mapping"
+                                           / "mol.csv.gz")
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from exc
+    return smiles[:limit] if limit else smiles
 
 
 def molhiv_batch(size: int = 128, offset: int = 0, order: str = "canonical",

@@ -15,23 +15,22 @@ from torch_geometric.data import Batch
 from benchmarks import common
 from benchmarks.common import molhiv_smiles, time_once
 from plstm_graph.data import smiles_to_data
-from plstm_graph.nn.models import GINENet, PLSTMNet
+from plstm_graph.nn.models import GINENet, PLSTMNet, num_parameters
 from plstm_graph.transforms import LineDAG
-
-
-def count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def gine_matching(params: int, num_layers: int = 5) -> GINENet:
     """The GINE + virtual node model whose parameter count is closest to ``params``."""
+    def gap(model: GINENet) -> int:
+        return abs(num_parameters(model) - params)
+
     best = None
     for hidden in range(16, 512, 4):
         model = GINENet(out_channels=1, hidden_channels=hidden, num_layers=num_layers,
                         virtual_node=True)
-        if best is None or abs(count(model) - params) < abs(count(best) - params):
+        if best is None or gap(model) < gap(best):
             best = model
-        if count(model) > params:
+        if num_parameters(model) > params:
             break
     return best
 
@@ -70,8 +69,9 @@ def run(args: argparse.Namespace) -> None:
                for i in range(0, len(graphs), args.batch)]
 
     plstm = PLSTMNet(out_channels=1, hidden_channels=args.hidden)
-    gine = gine_matching(count(plstm))
-    rows = [(name, count(model), train_throughput(model.to(args.device), batches, args.device))
+    gine = gine_matching(num_parameters(plstm))
+    rows = [(name, num_parameters(model),
+             train_throughput(model.to(args.device), batches, args.device))
             for name, model in (("PLSTMNet", plstm), ("GINE + virtual node", gine))]
     print(f"{len(graphs)} ogbg-molhiv molecules, batches of {args.batch}, {args.device}, "
           f"{torch.get_num_threads()} threads")

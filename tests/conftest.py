@@ -4,7 +4,6 @@ need it skip with a clear reason when it is absent."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -14,19 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # plain `pytest` without an installed package
     sys.path.insert(0, str(REPO))
 
-# PLSTM_SHARED_DATA points the tests at another copy of the offline data.
-SHARED_DATA = Path(os.environ.get("PLSTM_SHARED_DATA", REPO.parent / "shared" / "data"))
-
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """``<repo>/../shared/data`` (OGB-layout folders, TUDataset/, LRGB/), or skip."""
-    if not (SHARED_DATA / "manifest.json").is_file():
-        pytest.skip(
-            f"offline benchmark data not found at {SHARED_DATA} (no manifest.json there; set "
-            "PLSTM_SHARED_DATA to its location)"
-        )
-    return SHARED_DATA
+    """:func:`plstm_graph.data.find_shared_data` (OGB-layout folders, TUDataset/, LRGB/), or
+    skip."""
+    from plstm_graph.data import find_shared_data
+
+    try:
+        return find_shared_data()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,9 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 def test_peak_memory_sees_a_known_allocation():
     size = 64 * 2**20
     peak = peak_memory(lambda: torch.ones(size // 4).sum())
-    assert peak is not None and size <= peak < size + 16 * 2**20
+    # within a MiB below: pages that malloc keeps resident (keep_freed_memory, which train.py
+    # applies to this process in other tests) can be reused without raising the peak
+    assert peak is not None and size - 2**20 <= peak < size + 16 * 2**20
 
 
 @linux_only

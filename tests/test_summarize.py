@@ -1,9 +1,12 @@
 """results/summarize.py: tables from run files, the README block, ablations sorted by validation."""
+import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
 
@@ -40,3 +43,24 @@ def test_tables_readme_block_and_ablations(tmp_path):
     block = readme.read_text()
     assert block.startswith("top\n<!-- RESULTS -->\n") and block.endswith("bottom\n")
     assert "STALE BLOCK" not in block and expected in block
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("results_summarize", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rows_give_mean_and_unbiased_std(tmp_path):
+    summarize = load_script()
+    tests = [0.70, 0.74]
+    for seed, test in enumerate(tests):
+        write_run(tmp_path, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.9, test)
+    write_run(tmp_path, "ogbg-molesol", "gine", 0, "rmse", 1.2, 1.0)
+    rows = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path))}
+    several, one = rows["ogbg-molbbbp"], rows["ogbg-molesol"]
+    assert several["test_mean"] == pytest.approx(statistics.mean(tests))
+    assert several["test_std"] == pytest.approx(statistics.stdev(tests))
+    assert several["test"] == f"{statistics.mean(tests):.4f} ± {statistics.stdev(tests):.4f}"
+    assert (one["test"], one["val"], one["test_std"]) == ("1.0000", "1.2000", 0.0)

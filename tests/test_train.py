@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from lightning.pytorch import Callback, Trainer
 
 import plstm_graph
+from plstm_graph.cli import evaluate
 from plstm_graph.cli.results import RESULT_KEYS, summarize
 from plstm_graph.cli.train import main, parse_seeds
-from plstm_graph.models import PropertyDataModule
+from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredictor
 
 REPO = Path(__file__).resolve().parents[1]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
@@ -76,6 +80,111 @@ def test_multi_seed_summary_and_resume(shared_data, data_cache, tmp_path):
     assert resumed["epochs"] == 2
     history = (Path(resumed["log_dir"]) / "metrics.csv").read_text()
     assert "train_loss" in history
+
+
+def evaluate_json(model: str, out: Path, *extra: str) -> dict:
+    assert evaluate.main([model, "--out", str(out), *extra]) == 0
+    return json.loads(out.read_text())
+
+
+def test_evaluate_reuses_training_fold(shared_data, data_cache, tmp_path):
+    """A model trained on TU fold 3 is evaluated on fold 3's test split, not fold 0's."""
+    args = train_args(shared_data, data_cache, tmp_path, "--data.dataset", "MUTAG",
+                      "--data.fold", "3", "--model", "gine", "--trainer.max_epochs", "2")
+    assert main(args) == 0
+    record = json.loads((tmp_path / "results/MUTAG/gine/fold3-seed0.json").read_text())
+    data = ["--data_dir", str(shared_data), "--cache_dir", str(data_cache)]
+    fold3 = PropertyDataModule("MUTAG", data_dir=str(shared_data), cache_dir=str(data_cache),
+                               fold=3)
+    fold3.setup()
+    for model in (record["model_file"], record["checkpoint"]):  # best.pt and Lightning .ckpt
+        result = evaluate_json(model, tmp_path / "metric.json", *data)
+        assert (result["dataset"], result["fold"], result["split"]) == ("MUTAG", 3, "test")
+        assert result["num_graphs"] == len(fold3.splits["test"])
+        assert result["value"] == pytest.approx(record["test_metric"], abs=1e-6)
+    # a fold given on the command line is the user's choice
+    assert evaluate_json(record["model_file"], tmp_path / "fold0.json", *data,
+                         "--fold", "0")["fold"] == 0
+
+
+def test_evaluate_reuses_training_csv_options(shared_data, data_cache, tmp_path):
+    """A CSV model (random split, one of two numeric columns as target, an unparsable row
+    skipped) is evaluated on its own test split without any data option."""
+    table = pd.read_csv(shared_data / "ogbg_molfreesolv/mapping/mol.csv.gz", nrows=80)
+    table = table.rename(columns={"expt": "y"})[["smiles", "y"]]
+    table["other"] = np.arange(len(table), dtype=float)
+    table.loc[5, "smiles"] = "C1CC"
+    path = tmp_path / "mols.csv"
+    table.to_csv(path, index=False)
+    args = train_args(shared_data, data_cache, tmp_path, "--data.dataset", str(path),
+                      "--data.split", "random", "--data.target_columns", "[y]",
+                      "--data.on_invalid", "skip", "--model", "gine",
+                      "--trainer.max_epochs", "2")
+    with pytest.warns(UserWarning, match=r"skipped 1 row\(s\).*rows 5"):
+        assert main(args) == 0
+    record = json.loads((tmp_path / "results/mols/gine/seed0.json").read_text())
+    with pytest.warns(UserWarning, match="skipped 1 row"):
+        result = evaluate_json(record["model_file"], tmp_path / "metric.json",
+                               "--cache_dir", str(data_cache))
+    assert (result["dataset"], result["metric"], result["fold"]) == ("mols", "rmse", None)
+    assert result["value"] == pytest.approx(record["test_metric"], rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tiny_regression(tmp_path_factory) -> PropertyDataModule:
+    """40 small molecules, random split: 32 training graphs, i.e. 8 batches of 4 per epoch."""
+    folder = tmp_path_factory.mktemp("tiny")
+    smiles = ["C" * n + end for n in range(1, 9) for end in ("O", "N", "Cl", "F", "")]
+    pd.DataFrame({"smiles": smiles, "y": np.arange(len(smiles), dtype=float)}).to_csv(
+        folder / "tiny.csv", index=False)
+    dm = PropertyDataModule(str(folder / "tiny.csv"), cache_dir=str(folder / "cache"),
+                            split="random", batch_size=4)
+    dm.setup()
+    assert len(dm.splits["train"]) == 32
+    return dm
+
+
+class LearningRates(Callback):
+    """The learning rate of every optimiser step."""
+
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        self.lrs.append(optimizer.param_groups[0]["lr"])
+
+
+def scheduled_lrs(dm: PropertyDataModule, warmup_epochs: float, **limits) -> list[float]:
+    task = dm.task_info()
+    args = {"hidden_channels": 8, "num_layers": 2, **dm.input_channels(),
+            "out_channels": task.out_channels}
+    optim = OptimConfig(lr=0.01, warmup_epochs=warmup_epochs, min_lr_ratio=0.1)
+    module = PropertyPredictor.from_parts("gine", args, task, dm.featurization(), optim)
+    recorder = LearningRates()
+    Trainer(accelerator="cpu", devices=1, accumulate_grad_batches=3, limit_val_batches=0,
+            num_sanity_val_steps=0, logger=False, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False, callbacks=[recorder],
+            **limits).fit(module, datamodule=dm)
+    return recorder.lrs
+
+
+# 8 batches per epoch, 3 accumulated per optimiser step: 3 steps per epoch (the last of 2)
+@pytest.mark.parametrize("limits, warmup_epochs, warmup, total", [
+    ({"max_epochs": None, "max_steps": 10}, 1.0, 3, 10),
+    ({"max_epochs": 4, "max_steps": 7}, 1.0, 3, 7),
+    ({"max_epochs": 4}, 1.5, 4, 12),  # 4.5 steps, truncated
+    ({"max_epochs": None, "max_steps": 5}, 2.0, 5, 5),  # warm-up longer than the run
+])
+def test_warmup_lasts_warmup_epochs_of_optimizer_steps(tiny_regression, limits, warmup_epochs,
+                                                        warmup, total):
+    def expected(step: int) -> float:
+        if step < warmup:
+            return 0.01 * (step + 1) / warmup
+        cosine = (1 + math.cos(math.pi * (step - warmup) / (total - warmup))) / 2
+        return 0.01 * (0.1 + 0.9 * cosine)
+
+    lrs = scheduled_lrs(tiny_regression, warmup_epochs, **limits)
+    assert lrs == pytest.approx([expected(step) for step in range(total)])
 
 
 def test_parse_seeds():

@@ -3,9 +3,10 @@
     python evaluate.py MODEL [--dataset NAME] [--split test]     # OGB Evaluator metric
     python evaluate.py MODEL --predict input.csv --out preds.csv # predictions for SMILES
 
-``MODEL`` is a compact ``best.pt`` or a Lightning ``.ckpt``. Prediction keeps the input rows
-and columns and adds one column per output; rows whose SMILES cannot be parsed are reported and
-left empty.
+``MODEL`` is a compact ``best.pt`` or a Lightning ``.ckpt``. Evaluation uses the split of the
+training data that the model records (dataset or CSV file, TU fold, CSV split and columns) unless
+``--dataset`` / ``--fold`` say otherwise. Prediction keeps the input rows and columns and adds
+one column per output; rows whose SMILES cannot be parsed are reported and left empty.
 """
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ from plstm_graph.models.datamodule import SPLITS
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evaluate.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="compact model file (.pt) or Lightning checkpoint (.ckpt)")
-    parser.add_argument("--dataset", help="dataset to evaluate on (default: the training one)")
+    parser.add_argument("--dataset", help="dataset name or CSV path to evaluate on (default: the "
+                                          "training one)")
     parser.add_argument("--split", default="test", choices=SPLITS, help="split to evaluate")
     parser.add_argument("--data_dir", help="data root (default: $PLSTM_DATA_DIR or ./datasets)")
     parser.add_argument("--cache_dir", help="where processed datasets are cached "
                                             "(default: the data root)")
-    parser.add_argument("--fold", type=int, default=0, help="fold of TU datasets")
+    parser.add_argument("--fold", type=int, help="fold of TU datasets (default: the training one)")
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu", help="e.g. cpu, cuda, cuda:1")
     parser.add_argument("--predict", metavar="CSV", help="CSV of molecules to predict")
@@ -42,12 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def data_options(module, dataset: str | None, fold: int | None) -> dict:
+    """The :class:`PropertyDataModule` options of ``module``'s training data (dataset, fold, CSV
+    split and columns; models saved without them: the training dataset's name and the defaults),
+    with ``dataset`` and ``fold`` given on the command line taking precedence."""
+    options = dict(module.task.data_options or {"dataset": module.task.name})
+    if dataset is not None:
+        options["dataset"] = dataset
+    if fold is not None:
+        options["fold"] = fold
+    return options
+
+
 @torch.no_grad()
-def evaluate_split(module, dataset: str, split: str, data_dir: str | None,
-                   cache_dir: str | None, fold: int, batch_size: int, device: str) -> dict:
-    """Scores ``module`` on ``split`` of ``dataset`` with the dataset's OGB ``Evaluator``."""
-    datamodule = PropertyDataModule(dataset, data_dir=data_dir, cache_dir=cache_dir,
-                                    eval_batch_size=batch_size, fold=fold,
+def evaluate_split(module, options: dict, split: str, data_dir: str | None,
+                   cache_dir: str | None, batch_size: int, device: str) -> dict:
+    """Scores ``module`` on ``split`` of the dataset that the :class:`PropertyDataModule`
+    ``options`` define, with the dataset's OGB ``Evaluator``."""
+    datamodule = PropertyDataModule(**options, data_dir=data_dir, cache_dir=cache_dir,
+                                    eval_batch_size=batch_size,
                                     dag_order=module.featurization.dag_order)
     datamodule.setup("test")
     task = datamodule.task_info()
@@ -62,7 +77,8 @@ def evaluate_split(module, dataset: str, split: str, data_dir: str | None,
         preds.append(module.scores(module(batch)).cpu())
         targets.append(module._targets(batch).cpu())
     value = module.evaluate(torch.cat(preds), torch.cat(targets))
-    return {"dataset": task.name, "split": split, "metric": task.eval_metric, "value": value,
+    return {"dataset": task.name, "fold": datamodule.fold if datamodule.uses_folds else None,
+            "split": split, "metric": task.eval_metric, "value": value,
             "num_graphs": len(datamodule.splits[split])}
 
 
@@ -102,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Predictions for {len(pd.read_csv(out))} rows ({len(failed)} unparsable): "
                   f"{out}")
             return 0
-        result = evaluate_split(module, args.dataset or module.task.name, args.split,
-                                args.data_dir, args.cache_dir, args.fold, args.batch_size,
+        result = evaluate_split(module, data_options(module, args.dataset, args.fold),
+                                args.split, args.data_dir, args.cache_dir, args.batch_size,
                                 args.device)
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))

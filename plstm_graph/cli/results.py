@@ -44,26 +44,36 @@ def write_json(path: str | os.PathLike, record: dict) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
+def mean_std(values) -> tuple[float, float]:
+    """Mean and unbiased standard deviation (``ddof=1``; 0 for a single value) of ``values``."""
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1 if values.size > 1 else 0))
+
+
 def summarize(records: list[dict]) -> dict:
-    """OGB-style summary over seeds: mean and unbiased std (``ddof=1``) of val and test."""
-    val = np.array([r["val_metric"] for r in records], dtype=float)
-    test = np.array([r["test_metric"] for r in records], dtype=float)
-    ddof = 1 if len(records) > 1 else 0
+    """OGB-style summary over seeds: :func:`mean_std` of val and test."""
+    val_mean, val_std = mean_std([r["val_metric"] for r in records])
+    test_mean, test_std = mean_std([r["test_metric"] for r in records])
     first = records[0]
     return {
         "dataset": first["dataset"], "model": first["model"], "metric": first["metric"],
         "seeds": [r["seed"] for r in records], "params": first["params"],
-        "val_mean": float(val.mean()), "val_std": float(val.std(ddof=ddof)),
-        "test_mean": float(test.mean()), "test_std": float(test.std(ddof=ddof)),
+        "val_mean": val_mean, "val_std": val_std, "test_mean": test_mean, "test_std": test_std,
         "commit": first["commit"],
     }
+
+
+def format_mean_std(mean: float, std: float, runs: int) -> str:
+    """``mean ± std`` to four decimals (the mean alone for one run)."""
+    return f"{mean:.4f}" if runs == 1 else f"{mean:.4f} ± {std:.4f}"
 
 
 def format_summary(summary: dict) -> str:
     n = len(summary["seeds"])
     return (f"{summary['dataset']} {summary['model']} ({n} seeds): "
-            f"test {summary['metric']} {summary['test_mean']:.4f} ± {summary['test_std']:.4f}, "
-            f"val {summary['val_mean']:.4f} ± {summary['val_std']:.4f}")
+            f"test {summary['metric']} "
+            f"{format_mean_std(summary['test_mean'], summary['test_std'], n)}, "
+            f"val {format_mean_std(summary['val_mean'], summary['val_std'], n)}")
 
 
 def epoch_history(metrics_csv: str | os.PathLike) -> pd.DataFrame:

@@ -21,7 +21,13 @@ import torch
 
 from .molecule_dataset import MoleculeDataset, _file_digest
 
-__all__ = ["PEPTIDES_FUNC", "find_peptides_func", "load_peptides_func", "read_peptides_func"]
+__all__ = [
+    "PEPTIDES_FUNC",
+    "find_peptides_func",
+    "load_peptides_func",
+    "read_peptides_func",
+    "read_peptides_split",
+]
 
 PEPTIDES_FUNC = {
     "name": "peptides-func",
@@ -58,8 +64,10 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name} from the split file")
 
 
-def _read_split_pickle(path: Path) -> dict[str, torch.Tensor]:
-    with open(path, "rb") as f:
+def read_peptides_split(folder: Path) -> dict[str, torch.Tensor]:
+    """The official split (keys train/valid/test) of a folder, read with
+    :class:`_NumpyOnlyUnpickler`."""
+    with open(folder / PEPTIDES_FUNC["split"], "rb") as f:
         obj = _NumpyOnlyUnpickler(io.BytesIO(f.read())).load()
     keys = {"train": "train", "valid": "val", "test": "test"}
     return {k: torch.as_tensor(np.asarray(obj[v], dtype=np.int64)) for k, v in keys.items()}
@@ -109,12 +117,11 @@ def download_peptides_func(root: Path) -> Path:
     return folder
 
 
-def read_peptides_func(folder: Path) -> tuple[list[str], np.ndarray, dict[str, torch.Tensor]]:
-    """SMILES, labels float [15535, 10] and the official split (keys train/valid/test) of a
-    folder."""
+def read_peptides_func(folder: Path) -> tuple[list[str], np.ndarray]:
+    """SMILES and labels float [15535, 10] of a folder."""
     df = pd.read_csv(folder / "raw" / PEPTIDES_FUNC["csv"])
     labels = np.asarray([ast.literal_eval(s) for s in df["labels"]], dtype=np.float32)
-    return df["smiles"].tolist(), labels, _read_split_pickle(folder / PEPTIDES_FUNC["split"])
+    return df["smiles"].tolist(), labels
 
 
 def load_peptides_func(
@@ -126,20 +133,14 @@ def load_peptides_func(
             raise FileNotFoundError(f"peptides-func not found under {str(root)!r} (download=False)")
         folder = download_peptides_func(root)
     csv = folder / "raw" / PEPTIDES_FUNC["csv"]
-    split = _read_split_pickle(folder / PEPTIDES_FUNC["split"])
-
-    def reader():
-        smiles, labels, _ = read_peptides_func(folder)
-        return smiles, labels
-
     return MoleculeDataset(
         PEPTIDES_FUNC["name"],
-        reader,
+        lambda: read_peptides_func(folder),
         num_tasks=PEPTIDES_FUNC["num_tasks"],
         task_type=PEPTIDES_FUNC["task_type"],
         eval_metric=PEPTIDES_FUNC["eval_metric"],
         cache_dir=cache_root / "LRGB" / PEPTIDES_FUNC["folder"],
         source_digest=_file_digest(csv) + _file_digest(folder / PEPTIDES_FUNC["split"]),
-        split=split,
+        split=read_peptides_split(folder),
         **dataset_kwargs,
     )

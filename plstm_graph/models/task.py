@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of the OGB metric ``metric`` is better (all but RMSE)."""
+    return metric != "rmse"
+
+
 @dataclass
 class TaskInfo:
     """The prediction task of a dataset (OGB's metadata plus target scaling).
@@ -18,6 +23,9 @@ class TaskInfo:
         num_classes: classes of a multi-class task (else ``None``).
         task_names: label column names, if known.
         target_mean, target_std: per-task standardisation of regression targets (training split).
+        data_options: the :class:`~plstm_graph.models.PropertyDataModule` options that define
+            the training data and its split (dataset name or CSV path, TU fold, CSV split and
+            columns, ``on_invalid``); ``None`` in models saved before they were recorded.
     """
 
     name: str
@@ -28,6 +36,7 @@ class TaskInfo:
     task_names: list[str] | None = None
     target_mean: list[float] | None = None
     target_std: list[float] | None = None
+    data_options: dict | None = None
 
     @property
     def is_regression(self) -> bool:
@@ -44,7 +53,7 @@ class TaskInfo:
 
     @property
     def higher_is_better(self) -> bool:
-        return self.eval_metric != "rmse"
+        return higher_is_better(self.eval_metric)
 
 
 @dataclass
