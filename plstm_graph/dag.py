@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-ORDERS = ("canonical", "index", "bfs")
+ORDERS = ("canonical", "index", "bfs", "dfs")
 
 
 def _group_rank(key: Tensor, group: Tensor) -> Tensor:
@@ -71,27 +71,28 @@ def wl_rank(edge_index: Tensor, num_nodes: int, batch: Tensor, x: Tensor | None 
     return _group_rank(colour, batch)
 
 
-def pseudo_peripheral_bfs_rank(edge_index: Tensor, num_nodes: int, batch: Tensor,
-                               rank: Tensor) -> Tensor:
-    """Order nodes by BFS distance from a canonical pseudo-peripheral root (ties: ``rank``).
+def _bfs_distance(edge_index: Tensor, num_nodes: int, root_mask: Tensor) -> Tensor:
+    """Hop distance of every node from the nodes of ``root_mask``; ``num_nodes + 1`` where
+    unreachable."""
+    big = num_nodes + 1
+    dist = torch.where(root_mask, 0, big)
+    src, dst = edge_index
+    for _ in range(num_nodes):
+        cand = torch.full_like(dist, big).scatter_reduce_(0, dst, dist[src] + 1, "amin")
+        new = torch.minimum(dist, cand)
+        if torch.equal(new, dist):
+            break
+        dist = new
+    return dist
 
-    The root is found by a double sweep: BFS from the lowest-ranked node of each graph, then take
-    the farthest node (lowest rank among the farthest). This lengthens the paths along which one
-    pLSTM layer propagates compared with index order (``PLSTM_SPEC.md`` §4).
-    """
+
+def pseudo_peripheral_root(edge_index: Tensor, num_nodes: int, batch: Tensor,
+                           rank: Tensor) -> Tensor:
+    """A canonical pseudo-peripheral node of each graph (as a node mask), by a double sweep: BFS
+    from the lowest-ranked node, then the farthest node from it (lowest rank among the
+    farthest)."""
     num_graphs = int(batch.max()) + 1 if num_nodes else 0
     big = num_nodes + 1
-
-    def bfs(root_mask: Tensor) -> Tensor:
-        dist = torch.where(root_mask, 0, big)
-        src, dst = edge_index
-        for _ in range(num_nodes):
-            cand = torch.full_like(dist, big).scatter_reduce_(0, dst, dist[src] + 1, "amin")
-            new = torch.minimum(dist, cand)
-            if torch.equal(new, dist):
-                break
-            dist = new
-        return dist
 
     def pick(score: Tensor) -> Tensor:
         # the node with the highest score per graph, lowest rank among ties
@@ -100,12 +101,53 @@ def pseudo_peripheral_bfs_rank(edge_index: Tensor, num_nodes: int, batch: Tensor
                           device=score.device).scatter_reduce_(0, batch, key, "amax")
         return key == best[batch]
 
-    first = pick(-rank)  # lowest rank
-    dist = bfs(first)
-    far = pick(torch.where(dist >= big, -1, dist))
-    # nodes of other fragments (the counter-ion of a salt) follow, in canonical-rank order
-    dist = bfs(far)
-    return _group_rank(dist * big + rank, batch)
+    dist = _bfs_distance(edge_index, num_nodes, pick(-rank))
+    return pick(torch.where(dist >= big, -1, dist))
+
+
+def pseudo_peripheral_bfs_rank(edge_index: Tensor, num_nodes: int, batch: Tensor,
+                               rank: Tensor) -> Tensor:
+    """Order nodes by BFS distance from a canonical pseudo-peripheral root (ties: ``rank``).
+
+    This lengthens the paths along which one pLSTM layer propagates compared with canonical
+    order (``PLSTM_SPEC.md`` §4); nodes of other fragments (the counter-ion of a salt) follow,
+    in canonical-rank order.
+    """
+    root = pseudo_peripheral_root(edge_index, num_nodes, batch, rank)
+    dist = _bfs_distance(edge_index, num_nodes, root)
+    return _group_rank(dist * (num_nodes + 1) + rank, batch)
+
+
+def pseudo_peripheral_dfs_rank(edge_index: Tensor, num_nodes: int, batch: Tensor,
+                               rank: Tensor) -> Tensor:
+    """Order nodes by depth-first preorder from a canonical pseudo-peripheral root, visiting
+    neighbours in ``rank`` order; other fragments follow, each from its lowest-ranked node.
+
+    Edges of the DFS tree and ring closures both run from earlier to later nodes, so the DAG's
+    paths are as long as a depth-first walk makes them, as with the reference code's index
+    order on atoms numbered in SMILES writing order, but independent of the numbering. The
+    walk is sequential (Python), unlike the other orders.
+    """
+    big = num_nodes + 1
+    root = pseudo_peripheral_root(edge_index, num_nodes, batch, rank)
+    src, dst = edge_index
+    by_source = torch.argsort(src * big + rank[dst])  # each node's neighbours, lowest rank first
+    neighbours = dst[by_source].tolist()
+    ends = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0).tolist()
+    starts = torch.argsort(batch * 2 * big + (~root) * big + rank).tolist()
+    preorder, visited, count = [0] * num_nodes, [False] * num_nodes, 0
+    for first in starts:
+        stack = [first]
+        while stack:
+            node = stack.pop()
+            if visited[node]:
+                continue
+            visited[node] = True
+            preorder[node] = count
+            count += 1
+            begin = ends[node - 1] if node else 0
+            stack.extend(reversed(neighbours[begin:ends[node]]))
+    return _group_rank(torch.tensor(preorder, device=edge_index.device), batch)
 
 
 def node_order(edge_index: Tensor, num_nodes: int, batch: Tensor | None = None,
@@ -116,8 +158,8 @@ def node_order(edge_index: Tensor, num_nodes: int, batch: Tensor | None = None,
     Args:
         order: ``"canonical"`` (``rank`` when given, e.g. RDKit's canonical atom ranks, else
             Weisfeiler-Lehman ranks of ``x``), ``"index"`` (node numbering, the reference
-            implementation's behaviour) or ``"bfs"`` (BFS from a canonical pseudo-peripheral
-            root: long propagation paths).
+            implementation's behaviour), ``"bfs"`` (BFS from a canonical pseudo-peripheral
+            root) or ``"dfs"`` (depth-first from that root: the longest propagation paths).
     """
     if order not in ORDERS:
         raise ValueError(f"Unknown DAG order '{order}'; choose one of {ORDERS}")
@@ -129,7 +171,8 @@ def node_order(edge_index: Tensor, num_nodes: int, batch: Tensor | None = None,
     canonical = rank.long() if rank is not None else wl_rank(edge_index, num_nodes, batch, x)
     if order == "canonical":
         return canonical
-    return pseudo_peripheral_bfs_rank(edge_index, num_nodes, batch, canonical)
+    walk = pseudo_peripheral_bfs_rank if order == "bfs" else pseudo_peripheral_dfs_rank
+    return walk(edge_index, num_nodes, batch, canonical)
 
 
 def orient(edge_index: Tensor, priority: Tensor) -> Tensor:

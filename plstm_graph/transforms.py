@@ -39,8 +39,10 @@ class LineDAG(BaseTransform):
         order (str, optional): the node order that orients undirected edges: ``"canonical"``
             (the graph's ``canonical_rank`` field, e.g. RDKit canonical atom ranks, or
             Weisfeiler-Lehman ranks of ``x`` when the field is absent), ``"index"`` (node
-            numbering, as in the reference code) or ``"bfs"`` (breadth-first from a canonical
-            pseudo-peripheral root). Directed acyclic inputs keep their own directions.
+            numbering, as in the reference code), ``"bfs"`` (breadth-first from a canonical
+            pseudo-peripheral root) or ``"dfs"`` (depth-first from that root, neighbours in
+            canonical order: the longest paths). Directed acyclic inputs keep their own
+            directions.
             (default: :obj:`"canonical"`)
     """
 

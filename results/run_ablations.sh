@@ -18,6 +18,7 @@ run() {
 run default
 run order-index --data.dag_order index
 run order-bfs --data.dag_order bfs
+run order-dfs --data.dag_order dfs
 run blocks-P --plstm.block_modes P
 run blocks-D --plstm.block_modes D
 run norm-fanin --plstm.norm_group fanin

@@ -124,11 +124,12 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
                   "changed at a time (`default` is the config as it is), 30 epochs, one CPU "
                   "thread. Sorted by the validation metric, which is what a default is chosen "
                   "on; the test column is shown for completeness, never for choosing. The "
-                  "`canonical` DAG order stays the default whatever its score: it is what makes "
-                  "a prediction independent of atom numbering and SMILES spelling (`index` "
-                  "and `bfs` are ablation options). The other defaults (P+D blocks, `fanout`, "
-                  "two blocks) change only when a variant beats them on validation by more "
-                  "than the seed-to-seed spread, over at least three seeds.")
+                  "`index` DAG order never becomes the default whatever its score: it makes a "
+                  "prediction depend on atom numbering and SMILES spelling. The defaults "
+                  "(`canonical` order, P+D blocks, `fanout`, two blocks) change only when a "
+                  "variant (for the order: `bfs` or `dfs`, both independent of numbering) beats "
+                  "them on validation by more than the seed-to-seed spread, over at least three "
+                  "seeds.")
 
 
 def ablation_tables(rows: list[dict]) -> str:

@@ -32,7 +32,7 @@ def dag_of(edge_index, index):
 
 
 @pytest.mark.parametrize("name", GRAPHS)
-@pytest.mark.parametrize("order", ["index", "canonical", "bfs"])
+@pytest.mark.parametrize("order", ["index", "canonical", "bfs", "dfs"])
 def test_orientation_and_line_graph_match_networkx(name, order):
     edge_index, n, g = undirected(GRAPHS[name])
     index = build_line_dag(edge_index, n, order=order)
@@ -99,6 +99,24 @@ def test_directed_acyclic_input_keeps_its_directions():
     index = build_line_dag(edge_index, 3, order="index")
     assert index.dag_edge.tolist() == [0, 1]
     assert index.line_index.tolist() == [[0], [1]]
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_dfs_order_is_networkx_preorder(name):
+    """Depth-first preorder from the pseudo-peripheral root, neighbours by canonical rank, each
+    further fragment from its lowest-ranked node."""
+    edge_index, n, g = undirected(GRAPHS[name])
+    rank = node_order(edge_index, n, order="canonical")
+    priority = node_order(edge_index, n, order="dfs")
+    by_rank = lambda nodes: sorted(nodes, key=lambda v: int(rank[v]))  # noqa: E731
+    expected = []
+    root = int(priority.argmin())
+    for first in [root] + by_rank(g.nodes):
+        if first not in expected:
+            expected += nx.dfs_preorder_nodes(g, first, sort_neighbors=by_rank)
+    assert priority.argsort().tolist() == expected
+    bfs_root = node_order(edge_index, n, order="bfs").argmin()
+    assert root == int(bfs_root)  # the same canonical root as the BFS order
 
 
 def test_tied_priorities_keep_every_bond():

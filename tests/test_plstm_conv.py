@@ -97,8 +97,9 @@ def test_batch_equals_single_graphs():
 
 
 @pytest.mark.parametrize("smiles", SMILES)
-@pytest.mark.parametrize("mode", ["P", "D"])
-def test_renumbering_atoms_does_not_change_the_output(smiles, mode):
+@pytest.mark.parametrize("mode, order", [("P", "canonical"), ("D", "canonical"), ("P", "bfs"),
+                                         ("D", "dfs")])
+def test_renumbering_atoms_does_not_change_the_output(smiles, mode, order):
     torch.manual_seed(0)
     conv = PLSTMConv(9, 16, mode=mode, edge_dim=3)
     mol = Chem.MolFromSmiles(smiles)
@@ -106,7 +107,7 @@ def test_renumbering_atoms_does_not_change_the_output(smiles, mode):
     outs = []
     for perm in (list(range(mol.GetNumAtoms())),
                  torch.randperm(mol.GetNumAtoms(), generator=gen).tolist()):
-        data = LineDAG()(molecule(Chem.RenumberAtoms(mol, perm)))
+        data = LineDAG(order)(molecule(Chem.RenumberAtoms(mol, perm)))
         out = conv(data.x, data.edge_index, data.edge_attr, dag=LineDAGIndex.from_data(data))
         outs.append(out[torch.argsort(data.canonical_rank)])  # rows in canonical atom order
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)

@@ -25,7 +25,7 @@ SETTINGS = settings(max_examples=40, deadline=None)
 
 
 @SETTINGS
-@given(graphs(), st.sampled_from(["index", "canonical", "bfs"]), st.sampled_from(["P", "D"]),
+@given(graphs(), st.sampled_from(["index", "canonical", "bfs", "dfs"]), st.sampled_from(["P", "D"]),
        st.integers(0, 2**16))
 def test_engines_agree_on_random_graphs(data, order, mode, seed):
     index = build_line_dag(data.edge_index, data.num_nodes, order=order, x=data.x)
@@ -46,7 +46,7 @@ def test_engines_agree_on_random_graphs(data, order, mode, seed):
 
 
 @SETTINGS
-@given(graphs(), st.sampled_from(["index", "canonical", "bfs"]))
+@given(graphs(), st.sampled_from(["index", "canonical", "bfs", "dfs"]))
 def test_transform_invariants(data, order):
     out = LineDAG(order)(data)
     tail, head = data.edge_index[:, out.dag_edge]
@@ -72,7 +72,7 @@ def test_transform_invariants(data, order):
 
 @SETTINGS
 @given(st.lists(graphs(max_nodes=8), min_size=1, max_size=4),
-       st.sampled_from(["index", "canonical", "bfs"]))
+       st.sampled_from(["index", "canonical", "bfs", "dfs"]))
 def test_batching_is_the_disjoint_union(graph_list, order):
     transform = LineDAG(order)
     batch = Batch.from_data_list([transform(g) for g in graph_list])

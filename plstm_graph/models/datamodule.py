@@ -49,7 +49,8 @@ class PropertyDataModule(LightningDataModule):
             ``batch_size``).
         num_workers: data-loader worker processes.
         fold: cross-validation fold (TU datasets).
-        dag_order: node order that orients the graphs (``"canonical"``, ``"index"``, ``"bfs"``).
+        dag_order: node order that orients the graphs (``"canonical"``, ``"index"``, ``"bfs"``,
+            ``"dfs"``).
         smiles_column: CSV datasets: the SMILES column.
         target_columns: CSV datasets: label columns (default: all other columns).
         task_type: CSV datasets: ``"regression"`` or ``"binary classification"`` (default:

@@ -77,7 +77,7 @@ class PLSTMConv(MessagePassing):
             (default: :obj:`"auto"`)
         order (str, optional): node order used when the structure is built on the fly (no
             ``dag`` given): ``"canonical"`` (Weisfeiler-Lehman ranks of the input features ``x``,
-            so the result does not depend on node numbering), ``"index"`` or ``"bfs"``.
+            so the result does not depend on node numbering), ``"index"``, ``"bfs"`` or ``"dfs"``.
             Precomputing the structure with :class:`~plstm_graph.transforms.LineDAG` is faster
             and, for molecules, uses RDKit's canonical ranks. (default: :obj:`"canonical"`)
         transition_bias_std (float, optional): standard deviation of the random transition
