@@ -93,13 +93,19 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    colours = {"GINEConv": "tab:gray", "scan": "tab:orange", "dense": "tab:blue",
+               "auto": "tab:green"}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, (name, key) in zip(axes, (("batch", "molecules"), ("chain", "nodes"))):
         rows = results[name]
+        xs = [r[key] for r in rows]
         for series in [k for k in rows[0] if k != key]:
-            ax.plot([r[key] for r in rows], [r[series] * 1e3 for r in rows], "o-", label=series)
+            ax.plot(xs, [r[series] * 1e3 for r in rows], "o-", label=series,
+                    color=colours.get(series))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(xs, [str(x) for x in xs], minor=False)
+        ax.xaxis.set_minor_locator(plt.NullLocator())
         ax.set_xlabel(key)
         ax.set_ylabel("forward+backward ms")
         ax.legend()
