@@ -161,28 +161,36 @@ def update_readme(readme: Path, text: str) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
+    """Bars of the test metric per dataset and model (mean ± std), one panel for the metrics
+    where higher is better and one for RMSE."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    datasets = sorted({r["dataset"] for r in rows})
     models = sorted({r["model"] for r in rows})
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(datasets)), 4))
+    colours = dict(zip(models, plt.get_cmap("tab10").colors))
+    panels = [(title, [r for r in rows if higher_is_better(r["metric"]) == higher])
+              for title, higher in (("ROC-AUC / AP / accuracy (higher is better)", True),
+                                    ("RMSE (lower is better)", False))]
+    panels = [(title, group) for title, group in panels if group]
+    sizes = [len({r["dataset"] for r in group}) for _, group in panels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(6, 1.1 * sum(sizes) + 2), 4),
+                             width_ratios=sizes, squeeze=False)
     width = 0.8 / max(len(models), 1)
-    for i, model in enumerate(models):
-        xs, ys, errs = [], [], []
-        for j, dataset in enumerate(datasets):
-            for r in rows:
-                if r["dataset"] == dataset and r["model"] == model:
-                    xs.append(j + i * width)
-                    ys.append(r["test_mean"])
-                    errs.append(r["test_std"])
-        ax.bar(xs, ys, width, yerr=errs, label=model, capsize=3)
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(datasets))], datasets, rotation=30,
-                  ha="right")
-    ax.set_ylabel("test metric (ROC-AUC / AP / acc; RMSE for regression)")
-    ax.legend()
+    for ax, (title, group) in zip(axes[0], panels):
+        datasets = sorted({r["dataset"] for r in group})
+        for i, model in enumerate(models):
+            mine = {r["dataset"]: r for r in group if r["model"] == model}
+            xs = [j + i * width for j, d in enumerate(datasets) if d in mine]
+            ax.bar(xs, [mine[d]["test_mean"] for d in datasets if d in mine], width,
+                   yerr=[mine[d]["test_std"] for d in datasets if d in mine], capsize=3,
+                   label=model, color=colours[model])
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(datasets))], datasets,
+                      rotation=30, ha="right")
+        ax.set_title(title)
+        ax.set_ylabel("test metric")
+    axes[0][-1].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
