@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
-# P only / D only / P+D blocks, the P-mode normalisation group and the number of blocks. Each
-# variant changes one option of configs/ogbg-mol${DATASET}.yaml; 30 epochs, one CPU thread.
-#   [DATASET=bbbp] [SEEDS=0] [DATA_DIR=../shared/data] bash results/run_ablations.sh
+# P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks and the
+# learning rate. Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS
+# epochs (default 30), one CPU thread. VARIANTS picks some (default: all).
+#   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
+#     bash results/run_ablations.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASET=${DATASET:-bbbp}
 SEEDS=${SEEDS:-0}
+EPOCHS=${EPOCHS:-30}
+VARIANTS=${VARIANTS:-}
 DATA_DIR=${DATA_DIR:-../shared/data}
 run() {
   local name=$1
   shift
+  if [[ -n "$VARIANTS" && " $VARIANTS " != *" $name "* ]]; then
+    return
+  fi
   python train.py --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
-    --seeds "$SEEDS" --trainer.max_epochs 30 --num_threads 1 --data.data_dir "$DATA_DIR" \
+    --seeds "$SEEDS" --trainer.max_epochs "$EPOCHS" --num_threads 1 --data.data_dir "$DATA_DIR" \
     --output_dir results/ablations --trainer.enable_progress_bar false
 }
 run default
@@ -24,4 +31,5 @@ run blocks-D --plstm.block_modes D
 run norm-fanin --plstm.norm_group fanin
 run blocks-1 --plstm.num_layers 1
 run blocks-3 --plstm.num_layers 3
+run lr-3e-4 --optim.lr 3e-4
 python results/summarize.py
