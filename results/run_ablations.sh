@@ -12,6 +12,7 @@ SEEDS=${SEEDS:-0}
 EPOCHS=${EPOCHS:-30}
 VARIANTS=${VARIANTS:-}
 DATA_DIR=${DATA_DIR:-../shared/data}
+CACHE_DIR=${CACHE_DIR:-datasets/cache}  # processed datasets: not inside the shared data
 run() {
   local name=$1
   shift
@@ -20,7 +21,7 @@ run() {
   fi
   python train.py --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
     --seeds "$SEEDS" --trainer.max_epochs "$EPOCHS" --num_threads 1 --data.data_dir "$DATA_DIR" \
-    --output_dir results/ablations --trainer.enable_progress_bar false
+    --data.cache_dir "$CACHE_DIR" --output_dir results/ablations --trainer.enable_progress_bar false
 }
 run default
 run order-index --data.dag_order index
