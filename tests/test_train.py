@@ -82,6 +82,18 @@ def test_multi_seed_summary_and_resume(shared_data, data_cache, tmp_path):
     assert "train_loss" in history
 
 
+def test_last_checkpoint_is_the_last_epoch(shared_data, data_cache, tmp_path):
+    """last.ckpt follows every epoch, also after the best one (with a learning rate of 0 the
+    validation metric never improves on epoch 0)."""
+    args = train_args(shared_data, data_cache, tmp_path, "--data.dataset", "MUTAG",
+                      "--model", "gine", "--trainer.max_epochs", "3", "--optim.lr", "0")
+    assert main(args) == 0
+    record = json.loads((tmp_path / "results/MUTAG/gine/fold0-seed0.json").read_text())
+    last = torch.load(Path(record["checkpoint"]).parent / "last.ckpt", map_location="cpu",
+                      weights_only=True)
+    assert record["best_epoch"] == 0 and last["epoch"] == 2
+
+
 def evaluate_json(model: str, out: Path, *extra: str) -> dict:
     assert evaluate.main([model, "--out", str(out), *extra]) == 0
     return json.loads(out.read_text())

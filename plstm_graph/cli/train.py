@@ -181,12 +181,14 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
     tensorboard = TensorBoardLogger(cfg.log_dir, name=log_name, version=csv.version,
                                     default_hp_metric=False)
     steps = cfg.checkpoint_every_n_steps
-    checkpoint = ModelCheckpoint(monitor=monitor, mode=mode, save_last=steps is None,
+    checkpoint = ModelCheckpoint(monitor=monitor, mode=mode,
                                  filename=f"best-{{epoch:03d}}-{{{monitor}:.4f}}")
-    callbacks = [checkpoint, ExactResume(), StopOnSigterm(lambda: checkpoint.dirpath)]
-    if steps is not None:
-        callbacks.append(ModelCheckpoint(every_n_train_steps=steps, save_top_k=0,
-                                         save_last=True, enable_version_counter=False))
+    # last.ckpt after every epoch, or every `steps` training steps: its own callback, since
+    # Lightning 2.6's save_last writes it only together with a new best checkpoint
+    latest = (ModelCheckpoint(filename="last", enable_version_counter=False) if steps is None
+              else ModelCheckpoint(every_n_train_steps=steps, save_top_k=0, save_last=True,
+                                   enable_version_counter=False))
+    callbacks = [checkpoint, latest, ExactResume(), StopOnSigterm(lambda: checkpoint.dirpath)]
     if cfg.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=monitor, mode=mode,
                                        patience=cfg.early_stopping_patience))
