@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
-# P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks and the
-# learning rate. Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS
-# epochs (default 30), one CPU thread. VARIANTS picks some (default: all).
+# P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks, the
+# learning rate and the transition init. Each variant changes one option of
+# configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30), one CPU thread. VARIANTS picks
+# some (default: all).
 #   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
 #     bash results/run_ablations.sh
 set -euo pipefail
@@ -33,4 +34,5 @@ run norm-fanin --plstm.norm_group fanin
 run blocks-1 --plstm.num_layers 1
 run blocks-3 --plstm.num_layers 3
 run lr-3e-4 --optim.lr 3e-4
+run transition-spread --plstm.transition_init spread
 python results/summarize.py

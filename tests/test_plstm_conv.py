@@ -40,9 +40,24 @@ def test_repr_and_reset():
     assert bool((bias[:3] == -5.0).all())  # source, mark, direct
 
 
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_spread_transition_init_is_deterministic_and_trainable(mode):
+    conv = PLSTMConv(9, 8, heads=4, mode=mode, transition_init="spread")
+    bias = conv.lin_node_gates.bias.detach().view(4, 4)[3]
+    assert torch.allclose(bias, torch.tensor([1.0, 5 / 3, 7 / 3, 3.0]))
+    b = batch_of()
+    structure = conv.orient(b.x.float(), b.edge_index, LineDAGIndex.from_data(b), b.batch)
+    _, transition, _, _ = conv.gates(b.x.float(), structure, None)
+    assert bool((transition > 0).all()) and bool((transition < 1).all())
+    transition.sum().backward()  # not saturated, unlike the random init with std 10
+    assert conv.lin_node_gates.bias.grad.view(4, 4)[3].abs().min() > 1e-3
+
+
 def test_invalid_options_raise():
     with pytest.raises(ValueError, match="mode"):
         PLSTMConv(8, 8, mode="X")
+    with pytest.raises(ValueError, match="transition_init"):
+        PLSTMConv(8, 8, transition_init="zero")
     with pytest.raises(ValueError, match="multiple of heads"):
         PLSTMConv(8, 10, heads=4)
     conv = PLSTMConv(9, 8, edge_dim=3)

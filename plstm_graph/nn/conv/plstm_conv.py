@@ -16,6 +16,8 @@ from plstm_graph.nn.norm import MultiHeadRMSNorm
 
 MODES = ("P", "D")
 NORM_GROUPS = ("fanout", "fanin")
+TRANSITION_INITS = ("random", "spread")
+SPREAD_RANGE = (1.0, 3.0)  # pre-activation transition biases of the "spread" init
 
 
 class OrientedLineDAG(NamedTuple):
@@ -80,8 +82,14 @@ class PLSTMConv(MessagePassing):
             so the result does not depend on node numbering), ``"index"``, ``"bfs"`` or ``"dfs"``.
             Precomputing the structure with :class:`~plstm_graph.transforms.LineDAG` is faster
             and, for molecules, uses RDKit's canonical ranks. (default: :obj:`"canonical"`)
-        transition_bias_std (float, optional): standard deviation of the random transition
-            bias at initialisation (the reference's near-critical init). (default: :obj:`10.0`)
+        transition_init (str, optional): initial transition biases: ``"random"`` (the
+            reference's near-critical init, :math:`\mathcal{N}(0, \sigma^2)` per head, which
+            saturates :math:`\tanh` and the P-mode normalisation at :math:`\pm 1`) or
+            ``"spread"`` (positive, linearly spaced in :math:`[1, 3]` over the heads, so heads
+            start with different decays and the transitions still receive gradient).
+            (default: :obj:`"random"`)
+        transition_bias_std (float, optional): :math:`\sigma` of the ``"random"`` init.
+            (default: :obj:`10.0`)
         **kwargs (optional): Additional arguments of
             :class:`torch_geometric.nn.conv.MessagePassing` (not ``aggr`` or ``flow``: the
             layer does not aggregate through :meth:`propagate`).
@@ -99,7 +107,8 @@ class PLSTMConv(MessagePassing):
     def __init__(self, in_channels: int, out_channels: int, heads: int = 4, mode: str = "P",
                  edge_dim: int | None = None, reverse: bool = False,
                  norm_group: str = "fanout", engine: str = "auto", order: str = "canonical",
-                 transition_bias_std: float = 10.0, **kwargs) -> None:
+                 transition_init: str = "random", transition_bias_std: float = 10.0,
+                 **kwargs) -> None:
         for name in ("aggr", "flow"):
             if name in kwargs:
                 raise ValueError(f"PLSTMConv: '{name}' has no effect, the layer aggregates "
@@ -107,7 +116,8 @@ class PLSTMConv(MessagePassing):
         super().__init__(aggr="add", **kwargs)
         for name, value, allowed in (("mode", mode, MODES), ("norm_group", norm_group,
                                      NORM_GROUPS), ("engine", engine, ENGINES),
-                                     ("order", order, ORDERS)):
+                                     ("order", order, ORDERS),
+                                     ("transition_init", transition_init, TRANSITION_INITS)):
             if value not in allowed:
                 raise ValueError(f"PLSTMConv: unknown {name} '{value}'; choose one of {allowed}")
         if out_channels % heads:
@@ -123,6 +133,7 @@ class PLSTMConv(MessagePassing):
         self.norm_group = norm_group
         self.engine = engine
         self.order = order
+        self.transition_init = transition_init
         self.transition_bias_std = transition_bias_std
 
         edge_channels = edge_dim if edge_dim is not None else in_channels
@@ -146,7 +157,10 @@ class PLSTMConv(MessagePassing):
         nn.init.zeros_(self.lin_edge_gates.weight)
         bias = self.lin_node_gates.bias.detach().view(4, self.heads)
         bias[:3] = -5.0  # source, mark and direct gates start nearly shut
-        nn.init.normal_(bias[3], std=self.transition_bias_std)  # transitions near +-1
+        if self.transition_init == "random":
+            nn.init.normal_(bias[3], std=self.transition_bias_std)
+        else:
+            bias[3] = torch.linspace(*SPREAD_RANGE, self.heads)
         self.norm.reset_parameters()
 
     def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,

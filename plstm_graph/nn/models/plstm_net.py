@@ -73,6 +73,8 @@ class PLSTMNet(GraphNet):
         mlp_factor (float, optional): MLP width factor of each sub-block. (default: :obj:`4.0`)
         norm_group (str, optional): P-mode transition normalisation, ``"fanout"`` or
             ``"fanin"``. (default: :obj:`"fanout"`)
+        transition_init (str, optional): transition bias init, ``"random"`` or ``"spread"``
+            (see :class:`~plstm_graph.nn.PLSTMConv`). (default: :obj:`"random"`)
         engine (str, optional): pLSTM kernel engine. (default: :obj:`"auto"`)
         degree_encoding (bool, optional): sinusoidal degree encoding. (default: :obj:`True`)
         pooling (str, optional): ``"mean"``, ``"sum"`` or ``"attention"``.
@@ -83,7 +85,8 @@ class PLSTMNet(GraphNet):
 
     def __init__(self, out_channels: int, hidden_channels: int = 96, num_layers: int = 2,
                  heads: int = 4, block_modes: str = "PD", mlp_factor: float = 4.0,
-                 norm_group: str = "fanout", engine: str = "auto",
+                 norm_group: str = "fanout", transition_init: str = "random",
+                 engine: str = "auto",
                  degree_encoding: bool = True, pooling: str = "mean",
                  in_channels: int | str = OGB_ATOM, edge_in_channels: int | str | None = OGB_BOND,
                  virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0) -> None:
@@ -97,7 +100,8 @@ class PLSTMNet(GraphNet):
             nn.ModuleList(
                 PLSTMSubBlock(hidden_channels, mode, reverse=i % 2 == 1,
                               edge_dim=self.edge_channels, heads=heads, mlp_factor=mlp_factor,
-                              dropout=dropout, norm_group=norm_group, engine=engine)
+                              dropout=dropout, norm_group=norm_group,
+                              transition_init=transition_init, engine=engine)
                 for mode in block_modes)
             for i in range(num_layers))
         self.final_norm = nn.RMSNorm(hidden_channels, eps=1e-5)
