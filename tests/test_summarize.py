@@ -64,3 +64,17 @@ def test_rows_give_mean_and_unbiased_std(tmp_path):
     assert several["test_std"] == pytest.approx(statistics.stdev(tests))
     assert several["test"] == f"{statistics.mean(tests):.4f} ± {statistics.stdev(tests):.4f}"
     assert (one["test"], one["val"], one["test_std"]) == ("1.0000", "1.2000", 0.0)
+
+
+def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
+    summarize = load_script()
+    write_run(tmp_path / "runs", "ogbg-molhiv", "plstm", 0, "rocauc", 0.72, 0.70)
+    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 0, "rocauc", 0.93, 0.60)
+    write_run(tmp_path / "ablations", "ogbg-molhiv", "degree-off", 0, "rocauc", 0.74, 0.73)
+    write_run(tmp_path / "ablations", "ogbg-molbbbp", "default", 0, "rocauc", 0.92, 0.61)
+    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    labels = sorted((r["dataset"], r["model"]) for r in rows)
+    assert labels == [("ogbg-molbbbp", "default"), ("ogbg-molhiv", "default (main plstm runs)"),
+                      ("ogbg-molhiv", "degree-off")]
