@@ -12,17 +12,15 @@ DATASET=${DATASET:-bbbp}
 SEEDS=${SEEDS:-0}
 EPOCHS=${EPOCHS:-30}
 VARIANTS=${VARIANTS:-}
-DATA_DIR=${DATA_DIR:-../shared/data}
-CACHE_DIR=${CACHE_DIR:-datasets/cache}  # processed datasets: not inside the shared data
+source results/cpu_training.sh
 run() {
   local name=$1
   shift
   if [[ -n "$VARIANTS" && " $VARIANTS " != *" $name "* ]]; then
     return
   fi
-  python train.py --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
-    --seeds "$SEEDS" --trainer.max_epochs "$EPOCHS" --num_threads 1 --data.data_dir "$DATA_DIR" \
-    --data.cache_dir "$CACHE_DIR" --output_dir results/ablations --trainer.enable_progress_bar false
+  train_one_thread --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
+    --seeds "$SEEDS" --trainer.max_epochs "$EPOCHS" --output_dir results/ablations
 }
 run default
 run order-index --data.dag_order index

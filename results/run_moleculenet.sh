@@ -11,12 +11,9 @@ cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-}
 SEEDS=${SEEDS:-0-2}
 FOLDS=${FOLDS:-0 1 2 3 4 5 6 7 8 9}
-DATA_DIR=${DATA_DIR:-../shared/data}
-CACHE_DIR=${CACHE_DIR:-datasets/cache}  # processed datasets: not inside the shared data
-train() {  # the config comes first: options after it override its values
-  python train.py "$@" --model "$model" ${EPOCHS:+--trainer.max_epochs "$EPOCHS"} \
-    --num_threads 1 --data.data_dir "$DATA_DIR" --data.cache_dir "$CACHE_DIR" \
-    --trainer.enable_progress_bar false
+source results/cpu_training.sh
+train() {
+  train_one_thread "$@" --model "$model" ${EPOCHS:+--trainer.max_epochs "$EPOCHS"}
 }
 for name in ${@:-bbbp bace}; do
   for model in ${MODELS:-plstm gine}; do
