@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
 # P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks, the
-# learning rate, the transition init and the degree encoding. Each variant changes one option of
-# configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30), one CPU thread. VARIANTS picks
-# some (default: all).
+# learning rate, the transition init, the degree encoding and batch norm on the graph embeddings.
+# Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30),
+# one CPU thread. VARIANTS picks some (default: all).
 #   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
 #     bash results/run_ablations.sh
 set -euo pipefail
@@ -34,4 +34,5 @@ run blocks-3 --plstm.num_layers 3
 run lr-3e-4 --optim.lr 3e-4
 run transition-spread --plstm.transition_init spread
 run degree-off --plstm.degree_encoding false
+run readout-bn --plstm.readout_norm true
 python results/summarize.py

@@ -36,6 +36,19 @@ def test_batch_equals_single_graphs(graphs, name, options):
     torch.testing.assert_close(out, single, atol=1e-5, rtol=1e-4)
 
 
+def test_readout_norm_standardises_graph_embeddings(graphs):
+    torch.manual_seed(0)
+    model = PLSTMNet(1, hidden_channels=32, readout_norm=True).train()
+    embedding = model.embed(batch_of(graphs))  # training mode: this batch's statistics
+    torch.testing.assert_close(embedding.mean(0), torch.zeros(32), atol=1e-5, rtol=0)
+    torch.testing.assert_close(embedding.var(0, unbiased=False), torch.ones(32), atol=1e-3,
+                               rtol=0)
+    assert model(batch_of(graphs[:1])).shape == (1, 1)  # one graph: running statistics
+    model.eval()  # running statistics: a batch equals its graphs one by one
+    torch.testing.assert_close(model(batch_of(graphs)),
+                               torch.cat([model(batch_of([g])) for g in graphs]))
+
+
 def test_plstm_blocks_alternate_orientation_and_size():
     model = PLSTMNet(1, hidden_channels=96, num_layers=3)
     for i, block in enumerate(model.layers):

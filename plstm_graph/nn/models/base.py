@@ -10,6 +10,7 @@ from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
 from torch import Tensor, nn
 from torch_geometric.nn import MLP
 from torch_geometric.nn.aggr import AttentionalAggregation, MeanAggregation, SumAggregation
+from torch_geometric.nn.norm import BatchNorm
 from torch_geometric.utils import degree
 
 POOLINGS = ("mean", "sum", "attention")
@@ -123,12 +124,15 @@ class GraphNet(nn.Module, ABC):
             (default: :obj:`2`)
         dropout (float, optional): dropout probability in the head (and where subclasses use it).
             (default: :obj:`0.0`)
+        readout_norm (bool, optional): batch-normalise the pooled graph embeddings before the
+            head, as chemprop's ``batch_norm`` does. (default: :obj:`False`)
     """
 
     def __init__(self, out_channels: int, hidden_channels: int, num_layers: int,
                  in_channels: int | str = OGB_ATOM, edge_in_channels: int | str | None = OGB_BOND,
                  pooling: str = "mean", degree_encoding: bool = False,
-                 virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0) -> None:
+                 virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0,
+                 readout_norm: bool = False) -> None:
         super().__init__()
         if num_layers < 1 or head_layers < 1:
             raise ValueError("num_layers and head_layers must be at least 1")
@@ -140,6 +144,9 @@ class GraphNet(nn.Module, ABC):
         self.degree_encoding = DegreeEncoding(hidden_channels) if degree_encoding else None
         self.virtual_node = VirtualNode(hidden_channels, num_layers - 1) if virtual_node else None
         self.pool = make_pooling(pooling, hidden_channels)
+        # a one-graph training batch is normalised with the running statistics
+        self.readout_norm = (BatchNorm(hidden_channels, allow_single_element=True)
+                             if readout_norm else nn.Identity())
         self.head = MLP([hidden_channels] * head_layers + [out_channels], act="relu", norm=None,
                         dropout=dropout)
         self.final_norm: nn.Module = nn.Identity()
@@ -174,7 +181,7 @@ class GraphNet(nn.Module, ABC):
             x = self.layer_forward(i, x, edge_attr, data)
             if vn is not None and i < self.num_layers - 1:
                 vn = self.virtual_node.update(i, vn, x_in, batch)
-        return self.pool(self.final_norm(x), batch, dim_size=num_graphs)
+        return self.readout_norm(self.pool(self.final_norm(x), batch, dim_size=num_graphs))
 
     def forward(self, data) -> Tensor:
         """Predictions ``[num_graphs, out_channels]`` (logits for classification)."""

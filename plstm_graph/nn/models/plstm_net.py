@@ -79,7 +79,7 @@ class PLSTMNet(GraphNet):
         degree_encoding (bool, optional): sinusoidal degree encoding. (default: :obj:`True`)
         pooling (str, optional): ``"mean"``, ``"sum"`` or ``"attention"``.
             (default: :obj:`"mean"`)
-        in_channels, edge_in_channels, virtual_node, head_layers, dropout: see
+        in_channels, edge_in_channels, virtual_node, head_layers, dropout, readout_norm: see
             :class:`~plstm_graph.nn.models.base.GraphNet`.
     """
 
@@ -89,11 +89,12 @@ class PLSTMNet(GraphNet):
                  engine: str = "auto",
                  degree_encoding: bool = True, pooling: str = "mean",
                  in_channels: int | str = OGB_ATOM, edge_in_channels: int | str | None = OGB_BOND,
-                 virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0) -> None:
+                 virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0,
+                 readout_norm: bool = False) -> None:
         super().__init__(out_channels, hidden_channels, num_layers, in_channels=in_channels,
                          edge_in_channels=edge_in_channels, pooling=pooling,
                          degree_encoding=degree_encoding, virtual_node=virtual_node,
-                         head_layers=head_layers, dropout=dropout)
+                         head_layers=head_layers, dropout=dropout, readout_norm=readout_norm)
         if block_modes not in BLOCK_MODES:
             raise ValueError(f"Unknown block_modes '{block_modes}'; choose one of {BLOCK_MODES}")
         self.layers = nn.ModuleList(
