@@ -142,7 +142,8 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
                   "`index` DAG order never becomes the default whatever its score: it makes a "
                   "prediction depend on atom numbering and SMILES spelling. The defaults "
                   "(`canonical` order, P+D blocks, `fanout`, two blocks, learning rate 1e-3, the "
-                  "reference's random transition init, the degree encoding) change only when a "
+                  "reference's random transition init, the degree encoding, no batch norm on "
+                  "the graph embeddings) change only when a "
                   "variant (for the order: `bfs` or `dfs`, both independent of numbering) beats "
                   "them on validation by more than the seed-to-seed spread, over at least three "
                   "seeds.")
