@@ -79,7 +79,10 @@ class PLSTMNet(GraphNet):
         degree_encoding (bool, optional): sinusoidal degree encoding. (default: :obj:`True`)
         pooling (str, optional): ``"mean"``, ``"sum"`` or ``"attention"``.
             (default: :obj:`"mean"`)
-        in_channels, edge_in_channels, virtual_node, head_layers, dropout, readout_norm: see
+        readout_norm (bool, optional): batch-normalise the pooled graph embeddings; without it
+            the embeddings of RMS-normalised node states differ little between graphs and the
+            head can collapse to a constant output. (default: :obj:`True`)
+        in_channels, edge_in_channels, virtual_node, head_layers, dropout: see
             :class:`~plstm_graph.nn.models.base.GraphNet`.
     """
 
@@ -90,7 +93,7 @@ class PLSTMNet(GraphNet):
                  degree_encoding: bool = True, pooling: str = "mean",
                  in_channels: int | str = OGB_ATOM, edge_in_channels: int | str | None = OGB_BOND,
                  virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0,
-                 readout_norm: bool = False) -> None:
+                 readout_norm: bool = True) -> None:
         super().__init__(out_channels, hidden_channels, num_layers, in_channels=in_channels,
                          edge_in_channels=edge_in_channels, pooling=pooling,
                          degree_encoding=degree_encoding, virtual_node=virtual_node,
