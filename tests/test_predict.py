@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,6 +105,45 @@ def test_evaluate_model_saved_without_data_options(model_file, shared_data, data
         results.append(json.loads(out.read_text()))
     assert load_module(old).task.data_options is None
     assert results[0] == results[1]
+
+
+def _predictions(module, datamodule) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([module.predict_batch(b) for b in datamodule.split_dataloader("test")])
+
+
+def test_lightning_checkpoint_loads_like_the_compact_file(model_file, datamodule, tmp_path):
+    module = load_module(model_file)
+    trainer = L.Trainer(max_steps=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False,
+                        num_sanity_val_steps=0, limit_val_batches=0)
+    trainer.fit(module, datamodule=datamodule)
+    trainer.save_checkpoint(tmp_path / "last.ckpt")
+    torch.testing.assert_close(_predictions(load_module(tmp_path / "last.ckpt"), datamodule),
+                               _predictions(module.eval(), datamodule))
+
+
+def test_model_saved_before_readout_norm_existed(datamodule, tmp_path):
+    """Model files that do not record ``readout_norm`` were built without it (the default
+    before it became ``True``) and still load, with the same predictions."""
+    task = datamodule.task_info()
+    args = {"out_channels": task.out_channels, "hidden_channels": 32, "readout_norm": False,
+            **datamodule.input_channels()}
+    module = PropertyPredictor.from_parts("plstm", args, task, datamodule.featurization(),
+                                          OptimConfig())
+    payload = torch.load(save_compact(module, tmp_path / "new.pt"), weights_only=True)
+    assert payload["hparams"]["model_args"].pop("readout_norm") is False
+    torch.save(payload, tmp_path / "old.pt")
+    old = load_module(tmp_path / "old.pt")
+    assert isinstance(old.net.readout_norm, torch.nn.Identity)
+    torch.testing.assert_close(_predictions(old, datamodule),
+                               _predictions(module.eval(), datamodule))
+
+
+def test_saved_model_records_every_argument(model_file):
+    """Defaults are stored too, so a later change of a default cannot change a saved model."""
+    model_args = torch.load(model_file, weights_only=True)["hparams"]["model_args"]
+    assert model_args["readout_norm"] is True and model_args["num_layers"] == 2
 
 
 def test_evaluate_cli_predict_round_trip(model_file, tmp_path, capsys):

@@ -11,13 +11,15 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
 
 
-def write_run(folder, dataset, model, seed, metric, val, test):
+def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True):
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    network = "gine" if model.startswith("gine") else "plstm"
     path.write_text(json.dumps({
         "dataset": dataset, "model": model, "seed": seed, "fold": None, "metric": metric,
         "val_metric": val, "test_metric": test, "params": 1000, "epochs": 30,
-        "wall_time_s": 60.0, "hardware": "cpu"}))
+        "wall_time_s": 60.0, "hardware": "cpu",
+        "config": {"model": network, "plstm": {"readout_norm": readout_norm}}}))
 
 
 def test_tables_readme_block_and_ablations(tmp_path):
@@ -79,3 +81,23 @@ def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
     labels = sorted((r["dataset"], r["model"]) for r in rows)
     assert labels == [("ogbg-molbbbp", "default"), ("ogbg-molhiv", "default (main plstm runs)"),
                       ("ogbg-molhiv", "degree-off")]
+
+
+def test_runs_without_readout_batch_norm_are_marked(tmp_path):
+    """pLSTM runs from before batch norm on the graph embeddings became the default (configs
+    without ``readout_norm``, or with it off) form their own rows, in both tables."""
+    summarize = load_script()
+    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 0, "rocauc", 0.93, 0.60)
+    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 1, "rocauc", 0.92, 0.62,
+              readout_norm=False)
+    write_run(tmp_path / "runs", "ogbg-molbbbp", "gine", 0, "rocauc", 0.94, 0.64,
+              readout_norm=False)
+    write_run(tmp_path / "ablations", "ogbg-molbbbp", "default", 0, "rocauc", 0.92, 0.61,
+              readout_norm=False)
+    write_run(tmp_path / "ablations", "ogbg-molbbbp", "readout-bn", 0, "rocauc", 0.94, 0.65)
+    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
+    assert sorted(r["model"] for r in main) == ["gine", "plstm", "plstm (no readout BN)"]
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    assert sorted(r["model"] for r in rows) == [
+        "default (main plstm runs)", "default (no readout BN)", "readout-bn"]

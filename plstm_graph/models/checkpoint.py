@@ -49,6 +49,31 @@ def save_compact(module: PropertyPredictor, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
+#: model arguments whose default has changed, with the value that model files which do not
+#: record them (saved before the argument existed) were built with
+FORMER_DEFAULTS = {"plstm": {"readout_norm": False}}
+
+
+def _read(path: Path, map_location) -> tuple[dict, dict]:
+    """The hyper-parameters and weights of a compact model file or a Lightning checkpoint."""
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # pickle / zip errors: not a model file
+        raise ValueError(f"{str(path)!r} is not a plstm-graph model file ({exc})") from exc
+    if not isinstance(payload, dict):
+        raise ValueError(f"{str(path)!r} is not a plstm-graph model file")
+    if path.suffix == ".ckpt":
+        if "hyper_parameters" not in payload or "state_dict" not in payload:
+            raise ValueError(f"{str(path)!r} is not a Lightning checkpoint of plstm-graph")
+        return payload["hyper_parameters"], payload["state_dict"]
+    if payload.get("format") != FORMAT:
+        raise ValueError(f"{str(path)!r} is not a plstm-graph model file")
+    if payload.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{str(path)!r} has model-file version {payload.get('version')!r}; "
+                         f"this plstm-graph reads version {FORMAT_VERSION}")
+    return payload["hparams"], payload["state_dict"]
+
+
 def load_module(path: str | os.PathLike, map_location: str | torch.device = "cpu"
                 ) -> PropertyPredictor:
     """Loads a compact ``.pt`` model file or a Lightning ``.ckpt`` checkpoint (in eval mode).
@@ -60,25 +85,14 @@ def load_module(path: str | os.PathLike, map_location: str | torch.device = "cpu
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
-    if path.suffix == ".ckpt":
-        module = PropertyPredictor.load_from_checkpoint(path, map_location=map_location,
-                                                        weights_only=True)
-    else:
-        try:
-            payload = torch.load(path, map_location=map_location, weights_only=True)
-        except Exception as exc:  # pickle / zip errors: not a model file
-            raise ValueError(f"{str(path)!r} is not a plstm-graph model file ({exc})") from exc
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{str(path)!r} is not a plstm-graph model file")
-        if payload.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{str(path)!r} has model-file version {payload.get('version')!r}; "
-                             f"this plstm-graph reads version {FORMAT_VERSION}")
-        module = PropertyPredictor(**payload["hparams"])
-        try:
-            module.load_state_dict(payload["state_dict"])
-        except RuntimeError as exc:
-            raise ValueError(f"{str(path)!r}: weights do not match the stored model "
-                             f"configuration ({exc})") from exc
+    hparams, state_dict = _read(path, map_location)
+    former = FORMER_DEFAULTS.get(hparams["model"], {})
+    module = PropertyPredictor(**{**hparams, "model_args": {**former, **hparams["model_args"]}})
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as exc:
+        raise ValueError(f"{str(path)!r}: weights do not match the stored model "
+                         f"configuration ({exc})") from exc
     if module.featurization.featurizer != FEATURIZATION_VERSION:
         warnings.warn(f"{str(path)!r} was trained with featuriser "
                       f"{module.featurization.featurizer!r}, this installation has "

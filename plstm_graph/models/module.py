@@ -1,6 +1,7 @@
 """The ``LightningModule``: masked losses, OGB-Evaluator metrics, AdamW with warm-up + cosine."""
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import asdict
@@ -15,11 +16,15 @@ from plstm_graph.models.task import Featurization, OptimConfig, TaskInfo
 from plstm_graph.nn.models import MODELS, num_parameters
 
 
-def build_net(name: str, init_args: dict) -> torch.nn.Module:
-    """Builds a model of :data:`plstm_graph.nn.models.MODELS` by its short name."""
+def model_arguments(name: str, init_args: dict) -> dict:
+    """Every constructor argument of model ``name`` (:data:`plstm_graph.nn.models.MODELS`):
+    ``init_args`` over the defaults, so a saved model records the values it was built with even
+    where a default changes later."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    return MODELS[name](**init_args)
+    defaults = {p.name: p.default for p in inspect.signature(MODELS[name]).parameters.values()
+                if p.default is not inspect.Parameter.empty}
+    return {**defaults, **init_args}
 
 
 class PropertyPredictor(LightningModule):
@@ -42,11 +47,12 @@ class PropertyPredictor(LightningModule):
     def __init__(self, model: str, model_args: dict, task: dict, featurization: dict,
                  optim: dict | None = None) -> None:
         super().__init__()
+        model_args = model_arguments(model, model_args)
         self.save_hyperparameters()
         self.task = TaskInfo(**task)
         self.featurization = Featurization(**featurization)
         self.optim = OptimConfig(**(optim or {}))
-        self.net = build_net(model, model_args)
+        self.net = MODELS[model](**model_args)
         if self.task.is_regression:
             mean, std = self.task.target_mean, self.task.target_std
         else:
