@@ -34,5 +34,6 @@ run blocks-3 --plstm.num_layers 3
 run lr-3e-4 --optim.lr 3e-4
 run transition-spread --plstm.transition_init spread
 run degree-off --plstm.degree_encoding false
-run readout-bn --plstm.readout_norm true
+# results/ablations/*/readout-bn: run as `--plstm.readout_norm true` while the default was off
+run readout-bn-off --plstm.readout_norm false
 python results/summarize.py
