@@ -121,6 +121,9 @@ def test_lightning_checkpoint_loads_like_the_compact_file(model_file, datamodule
     trainer.save_checkpoint(tmp_path / "last.ckpt")
     torch.testing.assert_close(_predictions(load_module(tmp_path / "last.ckpt"), datamodule),
                                _predictions(module.eval(), datamodule))
+    torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, tmp_path / "other.ckpt")
+    with pytest.raises(ValueError, match="not a Lightning checkpoint of plstm-graph"):
+        load_module(tmp_path / "other.ckpt")
 
 
 def test_model_saved_before_readout_norm_existed(datamodule, tmp_path):

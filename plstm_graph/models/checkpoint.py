@@ -63,9 +63,11 @@ def _read(path: Path, map_location) -> tuple[dict, dict]:
     if not isinstance(payload, dict):
         raise ValueError(f"{str(path)!r} is not a plstm-graph model file")
     if path.suffix == ".ckpt":
-        if "hyper_parameters" not in payload or "state_dict" not in payload:
+        hparams = payload.get("hyper_parameters")
+        if not isinstance(hparams, dict) or "model_args" not in hparams or \
+                "state_dict" not in payload:
             raise ValueError(f"{str(path)!r} is not a Lightning checkpoint of plstm-graph")
-        return payload["hyper_parameters"], payload["state_dict"]
+        return hparams, payload["state_dict"]
     if payload.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a plstm-graph model file")
     if payload.get("version") != FORMAT_VERSION:
