@@ -240,6 +240,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     models = sorted({r["model"] for r in rows})
     colours = dict(zip(models, plt.get_cmap("tab10").colors))
@@ -263,8 +264,10 @@ def plot(rows: list[dict], path: Path) -> None:
                       rotation=30, ha="right")
         ax.set_title(title)
         ax.set_ylabel("test metric")
-    axes[0][-1].legend()
-    fig.tight_layout()
+    # one legend for both panels: a panel lacks the models with no runs on its datasets
+    fig.legend(handles=[Patch(color=colours[m], label=m) for m in models], loc="upper center",
+               ncol=len(models), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     fig.savefig(path, dpi=120)
 
 
