@@ -198,13 +198,11 @@ def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
     same number of epochs, labelled as such."""
     covered = {(r["dataset"], r["model"]) for r in ablations}
     epochs = {r["dataset"]: r["epochs"] for r in ablations}
-    extra = []
-    for row in main:
-        model, mark = row["model"][:len("plstm")], row["model"][len("plstm"):]
-        if (model == "plstm" and mark in ("", NO_READOUT_BN)
-                and (row["dataset"], "default" + mark) not in covered
-                and epochs.get(row["dataset"]) == row["epochs"]):
-            extra.append({**row, "model": "default (main plstm runs)" + mark})
+    marks = {"plstm": "", "plstm" + NO_READOUT_BN: NO_READOUT_BN}
+    extra = [{**row, "model": "default (main plstm runs)" + marks[row["model"]]} for row in main
+             if row["model"] in marks
+             and (row["dataset"], "default" + marks[row["model"]]) not in covered
+             and epochs.get(row["dataset"]) == row["epochs"]]
     return ablations + extra
 
 

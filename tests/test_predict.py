@@ -41,6 +41,11 @@ def model_file(datamodule, tmp_path_factory):
     return save_compact(module, tmp_path_factory.mktemp("model") / "best.pt")
 
 
+def _predictions(module, datamodule) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([module.predict_batch(b) for b in datamodule.split_dataloader("test")])
+
+
 def test_compact_file_loads_with_weights_only(model_file):
     payload = torch.load(model_file, weights_only=True)
     assert payload["version"] == 1
@@ -55,10 +60,7 @@ def test_predict_matches_dataset_graphs(model_file, datamodule):
     smiles = [subset[i].smiles for i in range(len(subset))]
     pred = model.predict(smiles)
     assert pred.shape == (len(smiles), 1) and pred.dtype == np.float32
-    module = load_module(model_file)
-    with torch.no_grad():
-        expected = torch.cat([module.predict_batch(b)
-                              for b in datamodule.split_dataloader("test")])
+    expected = _predictions(load_module(model_file), datamodule)
     np.testing.assert_allclose(pred, expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
@@ -105,11 +107,6 @@ def test_evaluate_model_saved_without_data_options(model_file, shared_data, data
         results.append(json.loads(out.read_text()))
     assert load_module(old).task.data_options is None
     assert results[0] == results[1]
-
-
-def _predictions(module, datamodule) -> torch.Tensor:
-    with torch.no_grad():
-        return torch.cat([module.predict_batch(b) for b in datamodule.split_dataloader("test")])
 
 
 def test_lightning_checkpoint_loads_like_the_compact_file(model_file, datamodule, tmp_path):
