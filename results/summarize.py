@@ -174,11 +174,11 @@ ABLATION_DECISIONS = [
     "`dfs` are within the spread of the default's ten seeds.",
     "P only, D only, one or three blocks, `fanin`, learning rate 3e-4: within or below the "
     "default's spread on bbbp, so P+D, two blocks, `fanout` and 1e-3 stay. On ogbg-molhiv "
-    "P only ties the default over three seeds; D only and three blocks (seed 0) are within "
-    "the default's spread; `fanin` (seed 0) and one block BLOCKS1 score above the "
-    "default's mean by more than its spread but on too few seeds to change a default: they "
-    "are the next ablations to repeat. The default's seed 0 is its lowest of ten, so these "
-    "seed-0 runs are read against all ten seeds, not against seed 0 alone.",
+    "P only and one block tie the default over three seeds (their means are higher by less "
+    "than the spread); D only and three blocks (seed 0) are within the spread; `fanin` "
+    "(seed 0) scores above the default's mean by more than the spread on one seed only, too "
+    "few to change a default: it is the next ablation to repeat. The default's seed 0 is "
+    "its lowest of ten, so the seed-0 runs are read against all ten seeds, not seed 0 alone.",
     "Transition init: `spread` is within the spread on bbbp and below the default on tox21, so "
     "the reference's random init stays.",
     "Degree encoding: switching it off beats the default on tox21 by more than the spread but "
