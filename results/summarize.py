@@ -184,10 +184,10 @@ ABLATION_DECISIONS = [
     "Learning rate 3e-4 ties 1e-3 on bbbp, so 1e-3 stays.",
     "Transition init: `spread` ties on bbbp and scored below the default on tox21 (before "
     "readout batch norm), so the reference's random init stays.",
-    "Degree encoding: switching it off ties on bbbp and on ogbg-molhiv (three seeds each, as "
-    "on ogbg-molhiv before readout batch norm); before readout batch "
-    "norm it beat the default on tox21 (OGB's atom features already hold the degree). One "
-    "dataset out of three is not enough to change a default, so the encoding stays on.",
+    "Degree encoding: switching it off ties on bbbp and on ogbg-molhiv (three seeds each; on "
+    "ogbg-molhiv with and without readout batch norm). Without readout batch norm it beat the "
+    "default on tox21 (OGB's atom features already hold the degree). One dataset out of three "
+    "is not enough to change a default, so the encoding stays on.",
     "Batch norm on the pooled graph embeddings (`readout-bn`, `--plstm.readout_norm true`): "
     "beats the default on ogbg-molhiv and tox21 by more than the spread (three seeds each) and "
     "ties on bbbp, so it is chosen. Without it the graph embeddings differ little between "
