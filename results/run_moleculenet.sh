@@ -6,6 +6,10 @@
 #   [MODELS="plstm gine"] [EPOCHS=30] bash results/run_moleculenet.sh [datasets...]  (default: bbbp bace)
 # (bbbp and bace were run with EPOCHS=30; ogbg-molhiv one seed at a time, one loop per model:
 #  for s in 0 1 2 3 4 5 6 7 8 9; do MODELS=plstm SEEDS=$s EPOCHS=15 bash results/run_moleculenet.sh hiv; done)
+# (PROTEINS folds 3 on of plstm-no-readout-bn, run after readout batch norm became the default:
+#  source results/cpu_training.sh; train_one_thread --config configs/PROTEINS.yaml --data.fold $k \
+#    --seeds 0 --model plstm --plstm.readout_norm false --output_dir results/noBN --log_dir runs-noBN
+#  with the JSON then moved to results/runs/PROTEINS/plstm-no-readout-bn/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-}
