@@ -116,7 +116,11 @@ NOT_RUN_REASONS = {
     "peptides-func": "one training epoch (batches of 128 peptides of about 150 atoms) took "
                      "20.6 min for pLSTM (4 blocks, 946,986 parameters) and 14.3 min for GINE "
                      "(2,324,115 parameters), measured on one thread while two trainings shared "
-                     "the two cores: LRGB's 200 epochs are 48-69 h per seed, left for a GPU.",
+                     "the two cores: LRGB's 200 epochs are 48-69 h per seed. On one H200 "
+                     "(2026-11-30, one process, `benchmarks/README.md`) an epoch's training "
+                     "steps took 5.7 s for pLSTM (947,178 parameters) and 3.1 s for GINE, about "
+                     "20 and 10 min per seed for 200 epochs; the one GPU session so far had 15 "
+                     "min of device time, spent measuring this.",
 }
 README_MARKERS = ("<!-- RESULTS -->", "<!-- /RESULTS -->")
 

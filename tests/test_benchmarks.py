@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 import torch
 
@@ -48,3 +49,28 @@ def test_entry_point_prints_every_table(shared_data):
     assert any(line.startswith("preprocessing: featurise") for line in lines)
     assert [line.split()[0] for line in lines if line.startswith(("PLSTMNet", "GINE +"))] == [
         "PLSTMNet", "GINE"]
+
+
+def test_train_step_times_a_train_py_configuration(shared_data, data_cache, tmp_path):
+    from benchmarks import train_step
+
+    args, train_args = train_step.parse_args(
+        ["--steps", "2", "--warmup", "1", "--barrier", str(tmp_path / "barrier"), "--",
+         "--config", "configs/ogbg-molbbbp.yaml", "--model", "gine", "--data.data_dir",
+         str(shared_data), "--data.cache_dir", str(data_cache), "--num_threads", "1"])
+    result = train_step.measure(args, train_args)
+    split = pd.read_csv(shared_data / "ogbg_molbbbp" / "split" / "scaffold" / "train.csv.gz",
+                        header=None)
+    assert result["dataset"] == "ogbg-molbbbp" and result["model"] == "gine"
+    assert result["steps"] == 2 and result["s_per_step"] > 0
+    assert result["steps_per_epoch"] == len(split) // 32  # the config's batch size, last dropped
+    assert result["epoch_train_s"] == pytest.approx(
+        result["s_per_step"] * result["steps_per_epoch"], abs=0.01)
+    assert (tmp_path / "barrier" / "run").is_file()
+
+
+def test_train_step_barrier_names_the_missing_processes(tmp_path):
+    from benchmarks.train_step import wait_for_all
+
+    with pytest.raises(SystemExit, match="fewer than 3 processes"):
+        wait_for_all(tmp_path, "only", processes=3, timeout=0.2)

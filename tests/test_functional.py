@@ -5,7 +5,8 @@ import torch
 from torch_geometric.utils import from_networkx
 
 from plstm_graph.dag import build_line_dag
-from plstm_graph.functional import plstm_dag
+from plstm_graph.functional import auto_engine, plstm_dag
+from plstm_graph.functional.plstm_dag import DENSE_MAX_EDGES
 
 
 def molecule_like(n, rings, seed):
@@ -66,6 +67,12 @@ def test_engines_agree_with_loop(name, mode):
     for engine in ("scan", "dense", "auto"):
         out = plstm_dag(*tensors, dag, lines, engine=engine)
         torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-10 * expected.abs().max())
+
+
+def test_auto_engine_is_dense_for_small_graphs_on_cpu_and_scan_on_cuda():
+    assert auto_engine("cpu", DENSE_MAX_EDGES) == "dense"
+    assert auto_engine("cpu", DENSE_MAX_EDGES + 1) == "scan"
+    assert auto_engine("cuda", 1) == "scan"
 
 
 @pytest.mark.parametrize("engine", ["scan", "dense"])

@@ -11,10 +11,20 @@ from plstm_graph.functional.scan import scan_engine
 
 ENGINES = ("auto", "loop", "scan", "dense")
 
-# ``auto`` uses the dense closed form while every graph is small enough for its per-graph
-# (edges x edges) triangular solve to be cheap, and the level scan otherwise (long chains,
-# large graphs). Measured crossover: benchmarks/README.md.
+# On a CPU, ``auto`` uses the dense closed form while every graph is small enough for its
+# per-graph (edges x edges) triangular solve to be cheap, and the level scan otherwise (long
+# chains, large graphs). On a CUDA GPU the scan's per-level kernels are cheap and the dense
+# form's many small per-bucket ones are not: there the scan was about twice as fast even on
+# small molecules. Measured crossover and GPU table: benchmarks/README.md.
 DENSE_MAX_EDGES = 160
+
+
+def auto_engine(device_type: str, max_graph_edges: int) -> str:
+    """The engine that ``engine="auto"`` runs on a device of this type (``"cpu"``,
+    ``"cuda"``, ...) for a batch whose largest graph has ``max_graph_edges`` DAG edges."""
+    if device_type == "cuda" or max_graph_edges > DENSE_MAX_EDGES:
+        return "scan"
+    return "dense"
 
 
 def _check(query, key, value, source, transition, mark, direct, edge_index, line_index):
@@ -54,7 +64,9 @@ def plstm_dag(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transit
         line_index: ``[2, L]`` pairs (incoming edge ``e'``, outgoing edge ``e``) with
             ``head(e') == tail(e)``; any subset of the full line graph, acyclic.
         engine: ``"loop"`` (per-edge reference), ``"scan"`` (level-synchronous),
-            ``"dense"`` (closed form per graph) or ``"auto"``.
+            ``"dense"`` (closed form per graph) or ``"auto"`` (:func:`auto_engine`: the scan
+            on a CUDA GPU; on a CPU the dense form while every graph has at most
+            ``DENSE_MAX_EDGES`` DAG edges, else the scan).
         edge_level: optional precomputed topological level of each DAG edge in the line DAG
             (any leveling with ``level[e'] < level[e]`` for every line edge).
         batch: optional graph id of each node; the dense engine otherwise finds the connected
@@ -81,8 +93,7 @@ def plstm_dag(query: Tensor, key: Tensor, value: Tensor, source: Tensor, transit
     dtype = torch.promote_types(query.dtype, torch.float32)
     tensors = [t.to(dtype) for t in (query, key, value, source, transition, mark, direct)]
     if engine == "auto":
-        engine = "dense" if _max_graph_edges(edge_index, batch) \
-            <= DENSE_MAX_EDGES else "scan"
+        engine = auto_engine(query.device.type, _max_graph_edges(edge_index, batch))
     with torch.autocast(query.device.type, enabled=False):
         if engine == "loop":
             return loop_engine(*tensors, edge_index, line_index, edge_level)

@@ -75,8 +75,9 @@ class PLSTMConv(MessagePassing):
         norm_group (str, optional): P-mode normalisation group: ``"fanout"`` (all transitions
             leaving one incoming edge, paper Eq. 9) or ``"fanin"`` (all transitions entering one
             edge, as the reference code). (default: :obj:`"fanout"`)
-        engine (str, optional): ``"auto"``, ``"scan"``, ``"dense"`` or ``"loop"``.
-            (default: :obj:`"auto"`)
+        engine (str, optional): ``"auto"`` (the scan on a CUDA GPU, on a CPU the engine that
+            suits the graph sizes: :func:`plstm_graph.functional.auto_engine`), ``"scan"``,
+            ``"dense"`` or ``"loop"``. (default: :obj:`"auto"`)
         order (str, optional): node order used when the structure is built on the fly (no
             ``dag`` given): ``"canonical"`` (Weisfeiler-Lehman ranks of the input features ``x``,
             so the result does not depend on node numbering), ``"index"``, ``"bfs"`` or ``"dfs"``.
