@@ -99,5 +99,12 @@ def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     assert sorted(r["model"] for r in main) == ["gine", "plstm", "plstm (no readout BN)"]
     rows = summarize.with_main_defaults(
         summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    # the main seed-0 run has the adopted variant's config and seed: one row, marked the default
     assert sorted(r["model"] for r in rows) == [
-        "default (main plstm runs)", "default (no readout BN)", "readout-bn"]
+        "default (no readout BN)", "readout-bn (now the default)"]
+    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 2, "rocauc", 0.93, 0.60)
+    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    assert sorted(r["model"] for r in rows) == [
+        "default (main plstm runs)", "default (no readout BN)", "readout-bn (now the default)"]
