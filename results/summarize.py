@@ -161,21 +161,20 @@ def tables(rows: list[dict]) -> str:
 
 
 ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the dataset's config "
-                  "changed at a time (`default` is the config as it is; without such runs the main "
-                  "pLSTM runs, same config and epochs, stand in; a variant marked `(now the "
-                  "default)` was adopted, so its runs are runs of the current default), the "
-                  "epochs column, one CPU thread. Sorted by the validation metric, which is "
-                  "what a default is chosen on; the test column is shown for completeness, never for choosing. The "
-                  "`index` DAG order never becomes the default whatever its score: it makes a "
-                  "prediction depend on atom numbering and SMILES spelling. The defaults "
-                  "(`canonical` order, P+D blocks, `fanout`, two blocks, learning rate 1e-3, the "
-                  "reference's random transition init, the degree encoding, batch norm on the "
-                  "graph embeddings) change only when a "
-                  "variant (for the order: `bfs` or `dfs`, both independent of numbering) beats "
-                  "them on validation by more than the seed-to-seed spread, over at least three "
-                  "seeds. Runs marked `(no readout BN)` were made before batch norm on the graph "
-                  "embeddings became the default, so they compare with the older default of the "
-                  "same mark.")
+                  "changed at a time (`default` is the config as it is; without such runs the main"
+                  " pLSTM runs, same config and epochs, stand in; a variant marked `(now the "
+                  "default)` was adopted, so its runs are runs of the current default), the epochs"
+                  " column, one CPU thread. Sorted by the validation metric, which is what a "
+                  "default is chosen on; the test column is shown for completeness, never for "
+                  "choosing. The `index` DAG order never becomes the default whatever its score: "
+                  "it makes a prediction depend on atom numbering and SMILES spelling. The "
+                  "defaults (`canonical` order, P+D blocks, `fanout`, two blocks, learning rate "
+                  "1e-3, the reference's random transition init, the degree encoding, batch norm "
+                  "on the graph embeddings) change only when a variant (for the order: `bfs` or "
+                  "`dfs`, both independent of numbering) beats them on validation by more than the"
+                  " seed-to-seed spread, over at least three seeds. Runs marked `(no readout BN)` "
+                  "were made before batch norm on the graph embeddings became the default, so they"
+                  " compare with the older default of the same mark.")
 
 
 ABLATION_DECISIONS = [
