@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
                         help="how many processes use --barrier")
     parser.add_argument("--tag", default="run", help="name of this process in the output")
     args, train_args = parser.parse_known_args(argv)
+    if args.steps < 1 or (args.window is not None and args.window <= 0):
+        parser.error("--steps must be at least 1 and --window above 0")
     return args, [a for a in train_args if a != "--"]
 
 

@@ -69,6 +69,14 @@ def test_train_step_times_a_train_py_configuration(shared_data, data_cache, tmp_
     assert (tmp_path / "barrier" / "run").is_file()
 
 
+def test_train_step_rejects_an_empty_measurement(capsys):
+    from benchmarks.train_step import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--steps", "0"])
+    assert "--steps must be at least 1" in capsys.readouterr().err
+
+
 def test_train_step_barrier_names_the_missing_processes(tmp_path):
     from benchmarks.train_step import wait_for_all
 
