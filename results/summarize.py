@@ -179,8 +179,9 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
 
 ABLATION_DECISIONS = [
     "DAG order: `canonical` stays. On bbbp (three seeds each) `index` leads but is excluded "
-    "(above); `bfs` and `dfs` score below the default. On ogbg-molhiv (`index` seeds 0-2, "
-    "`bfs` and `dfs` seeds 0-1) all three are within the spread of the default's ten seeds.",
+    "(above); `bfs` and `dfs` score below the default. On ogbg-molhiv (`index` and `bfs` "
+    "seeds 0-2, `dfs` seeds 0-1) all three are within the spread of the default's ten seeds, "
+    "below its mean.",
     "P only, D only, one or three blocks: no variant beats P+D with two blocks by more than the "
     "spread. On bbbp (three seeds each) D only and P only are higher by less than their spread "
     "and one or three blocks tie; on ogbg-molhiv one block (five seeds) and P only (four) are "
