@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
                         help="a folder the processes of one measurement share")
     parser.add_argument("--processes", type=int, default=1,
                         help="how many processes use --barrier")
-    parser.add_argument("--tag", default="run", help="name of this process in the output")
+    parser.add_argument("--tag", default=None,
+                        help="name of this process in the output (default: its process id)")
     args, train_args = parser.parse_known_args(argv)
+    args.tag = args.tag or f"pid{os.getpid()}"
     if args.steps < 1 or (args.window is not None and args.window <= 0):
         parser.error("--steps must be at least 1 and --window above 0")
     return args, [a for a in train_args if a != "--"]

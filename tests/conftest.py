@@ -15,7 +15,7 @@ if str(REPO) not in sys.path:  # plain `pytest` without an installed package
     sys.path.insert(0, str(REPO))
 
 # The tests run many small ops. With a second intra-op thread each op waits for it, and on a
-# busy machine (a training on the other core) that made the slow gradchecks up to 100x slower.
+# busy machine (a training on the other core) that made the slow gradchecks 100-250x slower.
 # On an idle 2-core machine one thread is as fast (both suites within 5 %).
 torch.set_num_threads(1)
 
