@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The MoleculeNet / TU runs behind results/README.md, as run on a 2-core CPU machine.
 # Same budget for both models on a dataset: the config's max_epochs (or EPOCHS), one CPU thread.
-# MoleculeNet names (bbbp, bace, ...) run seeds SEEDS on the official OGB split; TU names (MUTAG,
-# NCI1, PROTEINS, PTC_FM) run the paper's 10-fold protocol: folds FOLDS, seed 0.
+# MoleculeNet names (bbbp, bace, ...) and peptides-func run seeds SEEDS on the official split; TU
+# names (MUTAG, NCI1, PROTEINS, PTC_FM: their configs set a fold) run the paper's 10-fold
+# protocol: folds FOLDS, seed 0. Runs go one after another, so each result lands as it finishes;
+# on a GPU (Lightning's accelerator "auto" picks it) nine pLSTM trainings sharing one H200 each
+# stepped 7.6x slower, barely more throughput than one (benchmarks/README.md).
 #   [MODELS="plstm gine"] [EPOCHS=30] bash results/run_moleculenet.sh [datasets...]  (default: bbbp bace)
+#   (Peptides-func as LRGB, on a GPU: SEEDS=0-2 bash results/run_moleculenet.sh peptides-func)
 # (bbbp and bace were run with EPOCHS=30; ogbg-molhiv one seed at a time, one loop per model:
 #  for s in 0 1 2 3 4 5 6 7 8 9; do MODELS=plstm SEEDS=$s EPOCHS=15 bash results/run_moleculenet.sh hiv; done)
 # (PROTEINS folds 3 on of plstm-no-readout-bn, run after readout batch norm became the default:
@@ -21,12 +25,14 @@ train() {
 }
 for name in ${@:-bbbp bace}; do
   for model in ${MODELS:-plstm gine}; do
-    if [[ -f "configs/${name}.yaml" ]]; then
+    config="configs/${name}.yaml"
+    [[ -f "$config" ]] || config="configs/ogbg-mol${name}.yaml"
+    if grep -q '^ *fold:' "$config"; then
       for fold in $FOLDS; do
-        train --config "configs/${name}.yaml" --data.fold "$fold" --seeds 0
+        train --config "$config" --data.fold "$fold" --seeds 0
       done
     else
-      train --config "configs/ogbg-mol${name}.yaml" --seeds "$SEEDS"
+      train --config "$config" --seeds "$SEEDS"
     fi
     python results/summarize.py
   done
