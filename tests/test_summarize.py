@@ -108,3 +108,59 @@ def test_runs_without_readout_batch_norm_are_marked(tmp_path):
         summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
     assert sorted(r["model"] for r in rows) == [
         "default (main plstm runs)", "default (no readout BN)", "readout-bn (now the default)"]
+
+
+def test_paired_seeds_respect_the_metric_direction(tmp_path):
+    summarize = load_script()
+    for seed, (mine, theirs) in enumerate([(0.80, 0.70), (0.60, 0.70), (0.70001, 0.70)]):
+        write_run(tmp_path / "a", "ogbg-molhiv", "variant", seed, "rocauc", mine, 0.5)
+        write_run(tmp_path / "b", "ogbg-molhiv", "default", seed, "rocauc", theirs, 0.5)
+        write_run(tmp_path / "a", "ogbg-molesol", "variant", seed, "rmse", mine, 0.5)
+        write_run(tmp_path / "b", "ogbg-molesol", "default", seed, "rmse", theirs, 0.5)
+    write_run(tmp_path / "a", "ogbg-molhiv", "variant", 7, "rocauc", 0.9, 0.5)  # no partner
+    a = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path / "a"))}
+    b = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path / "b"))}
+    higher = summarize.paired(a["ogbg-molhiv"], b["ogbg-molhiv"])
+    assert higher == {"better": [0], "worse": [1], "tied": [2]}
+    assert summarize.paired(a["ogbg-molesol"], b["ogbg-molesol"]) == {
+        "better": [1], "worse": [0], "tied": [2]}
+    assert summarize.format_paired(higher) == "better on 0; worse on 1; tied on 2"
+
+
+def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
+    """A variant is compared seed by seed with the default of its readout batch norm setting;
+    the adopted variant, which is the default where no `default` runs have batch norm, with
+    the default it replaced."""
+    summarize = load_script()
+    ablations = tmp_path / "ablations"
+    for seed in (0, 1):
+        write_run(ablations, "ogbg-molbbbp", "default", seed, "rocauc", 0.90, 0.6,
+                  readout_norm=False)
+        write_run(ablations, "ogbg-molbbbp", "readout-bn", seed, "rocauc", 0.91 - seed / 50, 0.6)
+        write_run(ablations, "ogbg-molbbbp", "blocks-1", seed, "rocauc", 0.90 + seed / 50, 0.6)
+        write_run(ablations, "ogbg-molbbbp", "blocks-3", seed, "rocauc", 0.95, 0.6,
+                  readout_norm=False)
+    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(ablations)),
+                                        [])
+    table = summarize.ablation_tables(rows)
+    cells = [[cell.strip() for cell in line.strip("|").split("|")]
+             for line in table.splitlines() if line.startswith("| ogbg-molbbbp")]
+    assert {cell[1]: cell[-1] for cell in cells} == {
+        "readout-bn (now the default)": "better on 0; worse on 1",
+        "blocks-1": "better on 1; worse on 0",
+        "blocks-3 (no readout BN)": "better on 0, 1",
+        "default (no readout BN)": ""}
+
+
+def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
+    summarize = load_script()
+    for seed, (val15, val30, test15, test30) in enumerate([(0.70, 0.75, 0.74, 0.73),
+                                                          (0.72, 0.71, 0.75, 0.78)]):
+        write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", val15, test15)
+        write_run(tmp_path, "ogbg-molhiv", "plstm-30-epochs", seed, "rocauc", val30, test30)
+    rows = summarize.summary_rows(summarize.load_runs(tmp_path))
+    note = summarize.longer_budget_note(rows)
+    assert "by +0.0200" in note and "better on 1 of 2 paired seeds" in note
+    assert "test mean by +0.0100 (better on 1 of 2)" in note
+    assert "stays below the bar, GIN + virtual node (OGB) at 0.7707" in note
+    assert summarize.longer_budget_note([r for r in rows if r["model"] == "plstm"]) == ""
