@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
 # P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks, the
-# learning rate, the transition init, the degree encoding and batch norm on the graph embeddings.
+# learning rate, the transition init, the degree encoding, batch norm on the graph embeddings, a
+# virtual node and dropout.
 # Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30),
 # one CPU thread. VARIANTS picks some (default: all).
 #   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
@@ -34,6 +35,8 @@ run blocks-3 --plstm.num_layers 3
 run lr-3e-4 --optim.lr 3e-4
 run transition-spread --plstm.transition_init spread
 run degree-off --plstm.degree_encoding false
+run virtual-node --plstm.virtual_node true
+run dropout-0.2 --plstm.dropout 0.2
 # results/ablations/*/readout-bn: run as `--plstm.readout_norm true` while the default was off
 run readout-bn-off --plstm.readout_norm false
 python results/summarize.py
