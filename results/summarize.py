@@ -150,8 +150,9 @@ def longer_budget_note(rows: list[dict]) -> str:
     shared = sum(map(len, val.values()))
     reaches = "reaches" if new["test_mean"] >= bar else "stays below"
     return (f" `{longer}` is the `{main}` config at {new['epochs']} epochs per seed instead of "
-            f"{old['epochs']} (about 45 min a seed, two trainings sharing the two cores), run to "
-            "see whether the shorter budget holds pLSTM back. Over its "
+            f"{old['epochs']} (about {60 * new['hours'] / new['runs']:.0f} min a seed, two "
+            "trainings sharing the two cores), run to see whether the shorter budget holds "
+            "pLSTM back. Over its "
             f"{new['runs']} seeds its validation mean differs from the `{main}` row's by "
             f"{new['val_mean'] - old['val_mean']:+.4f} (stds {new['val_std']:.4f} and "
             f"{old['val_std']:.4f}; better on {len(val['better'])} of {shared} paired seeds) and "
