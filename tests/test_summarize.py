@@ -163,4 +163,8 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
     assert "by +0.0200" in note and "better on 1 of 2 paired seeds" in note
     assert "test mean by +0.0100 (better on 1 of 2)" in note
     assert "stays below the bar, GIN + virtual node (OGB) at 0.7707" in note
+    assert "no runs at 30 epochs" in note  # write_run's GINE runs would have 30 epochs
     assert summarize.longer_budget_note([r for r in rows if r["model"] == "plstm"]) == ""
+    write_run(tmp_path, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.8, 0.77)
+    assert "no runs at" not in summarize.longer_budget_note(
+        summarize.summary_rows(summarize.load_runs(tmp_path)))
