@@ -150,6 +150,22 @@ def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
         "blocks-1": "better on 1; worse on 0",
         "blocks-3 (no readout BN)": "better on 0, 1",
         "default (no readout BN)": ""}
+    assert {cell[1]: cell[-2] for cell in cells} == {
+        "readout-bn (now the default)": "+0.0000, within the spread (0.0141)",
+        "blocks-1": "+0.0100, within the spread (0.0141)",
+        "blocks-3 (no readout BN)": "+0.0500, more than the spread (0.0000)",
+        "default (no readout BN)": ""}
+
+
+def test_gain_is_measured_in_the_metrics_better_direction(tmp_path):
+    summarize = load_script()
+    for seed, (mine, theirs) in enumerate([(1.0, 1.3), (1.2, 1.5)]):
+        write_run(tmp_path / "a", "ogbg-molesol", "variant", seed, "rmse", mine, 1.0)
+        write_run(tmp_path / "b", "ogbg-molesol", "default", seed, "rmse", theirs, 1.0)
+    (a,), (b,) = (summarize.summary_rows(summarize.load_runs(tmp_path / d)) for d in "ab")
+    spread = statistics.stdev([1.0, 1.2])
+    assert summarize.gain(a, b) == f"+0.3000, more than the spread ({spread:.4f})"
+    assert summarize.gain(b, a) == f"-0.3000, below by more than the spread ({spread:.4f})"
 
 
 def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
