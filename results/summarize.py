@@ -252,7 +252,7 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
 ABLATION_DECISIONS = [
     "DAG order: `canonical` stays. On bbbp (three seeds each) `index` leads but is excluded "
     "(above); `bfs` and `dfs` score below the default. On ogbg-molhiv (`index` and `bfs` "
-    "three seeds each, `dfs` nine) all three are within the spread of the default's ten "
+    "three seeds each, `dfs` ten) all three are within the spread of the default's ten "
     "seeds: `index` and `bfs` below its mean, `dfs` above it by less than the spread and "
     "worse than the default on some paired seeds (last column).",
     "P only, D only, one or three blocks: no variant beats P+D with two blocks by more than the "
