@@ -257,7 +257,7 @@ ABLATION_DECISIONS = [
     "worse than the default on some paired seeds (last column).",
     "P only, D only, one or three blocks: no variant beats P+D with two blocks by more than the "
     "spread. On bbbp (three seeds each) D only and P only are higher by less than their spread "
-    "and one or three blocks tie; on ogbg-molhiv one block (five seeds) and P only (four) are "
+    "and one or three blocks tie; on ogbg-molhiv one block (ten seeds) and P only (four) are "
     "higher by less than the spread, D only (four seeds) ties and three blocks (three seeds) "
     "is higher by less than the spread; paired by seed, each is worse than the default on some "
     "seeds (last column). The default's seed 0 is its lowest of ten, so the seed-0 runs are "
@@ -268,8 +268,8 @@ ABLATION_DECISIONS = [
     "spread), so 1e-3 stays.",
     "Transition init: `spread` stays an option; the reference's random init stays. On "
     "ogbg-molhiv the mean of its first two seeds was above the default by more than the "
-    "spread, but the third seed trailed the default's seed 2, and over three seeds it is "
-    "higher by less than the spread. It ties on bbbp and scores below the default on tox21 "
+    "spread, but its seeds 2 and 3 trailed the default's, and over four seeds it ties "
+    "the default (within the spread). It ties on bbbp and scores below the default on tox21 "
     "(with readout batch norm against tox21's `readout-bn` row, the default now).",
     "Degree encoding: switching it off ties on bbbp and on ogbg-molhiv (three seeds each; on "
     "ogbg-molhiv with and without readout batch norm). On tox21 it beat the default without "
