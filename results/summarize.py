@@ -77,11 +77,16 @@ def run_id(run: dict) -> int:
     return run["seed"] if run.get("fold") is None else run["fold"]
 
 
+def direction(metric: str) -> int:
+    """1 where a higher ``metric`` is better, -1 where a lower one is."""
+    return 1 if higher_is_better(metric) else -1
+
+
 def paired(row: dict, reference: dict, split: str = "val") -> dict[str, list[int]]:
     """Seeds (or folds) that both rows ran, split into those where ``row`` scores better than
     ``reference`` on ``split`` ("val" or "test"), worse, or the same to four decimals."""
     mine, theirs = row[f"{split}_by_run"], reference[f"{split}_by_run"]
-    sign = 1 if higher_is_better(row["metric"]) else -1
+    sign = direction(row["metric"])
     outcome = {"better": [], "worse": [], "tied": []}
     for run in sorted(set(mine) & set(theirs)):
         gap = sign * (round(mine[run], 4) - round(theirs[run], 4))
@@ -98,13 +103,11 @@ def format_paired(outcome: dict[str, list[int]]) -> str:
 def gain(row: dict, reference: dict) -> str:
     """How far ``row``'s validation mean is above ``reference``'s in the metric's better
     direction, against the seed-to-seed spread: the larger of the two validation stds."""
-    sign = 1 if higher_is_better(row["metric"]) else -1
-    change = sign * (row["val_mean"] - reference["val_mean"])
+    change = direction(row["metric"]) * (row["val_mean"] - reference["val_mean"])
     spread = max(row["val_std"], reference["val_std"])
-    if change > spread:
-        return f"{change:+.4f}, more than the spread ({spread:.4f})"
-    return f"{change:+.4f}, within the spread ({spread:.4f})" if change > -spread else (
-        f"{change:+.4f}, below by more than the spread ({spread:.4f})")
+    verdict = ("more than the spread" if change > spread else
+               "within the spread" if change > -spread else "below by more than the spread")
+    return f"{change:+.4f}, {verdict} ({spread:.4f})"
 
 
 def summary_rows(runs) -> list[dict]:
@@ -342,8 +345,7 @@ def ablation_tables(rows: list[dict]) -> str:
              "valid gain over the default | valid against the default, seed by seed |",
              "|---|---|---|---|---|---|---:|---:|---|---|"]
     def best_first(row: dict) -> tuple:
-        better = row["val_mean"] if higher_is_better(row["metric"]) else -row["val_mean"]
-        return row["dataset"], -better
+        return row["dataset"], -direction(row["metric"]) * row["val_mean"]
 
     for row in sorted(rows, key=best_first):
         default = default_for(row, rows)
