@@ -265,7 +265,7 @@ ABLATION_DECISIONS = [
     "worse than the default on some seeds (last column). The default's seed 0 is its lowest of "
     "ten, so the seed-0 runs are read against all ten seeds.",
     "Hidden width (ogbg-molhiv only): 32 channels (62,017 parameters, an eighth of the "
-    "default's; five seeds) is lower than 96 by less than the spread and 48 (130,625; four "
+    "default's; six seeds) is lower than 96 by less than the spread and 48 (130,625; four "
     "seeds) higher by less than the spread, so 96 stays. They were run because a small model "
     "is what the leaderboard's CPU entry uses (GINE with 33,217 parameters); like the other "
     "variants they are judged on validation only.",
