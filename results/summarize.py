@@ -261,9 +261,9 @@ ABLATION_DECISIONS = [
     "P only, D only, one or three blocks: no variant beats P+D with two blocks by more than the "
     "spread. On bbbp (three seeds each) D only and P only are higher by less than their spread "
     "and one or three blocks tie; on ogbg-molhiv one block (ten seeds), P only and D only "
-    "(seven each) and three blocks (three) are higher by less than the spread; paired by seed, each is "
-    "worse than the default on some seeds (last column). The default's seed 0 is its lowest of "
-    "ten, so the seed-0 runs are read against all ten seeds.",
+    "(seven each) and three blocks (three) are higher by less than the spread; paired by seed, "
+    "each is worse than the default on some seeds (last column). The default's seed 0 is its "
+    "lowest of ten, so the seed-0 runs are read against all ten seeds.",
     "Hidden width (ogbg-molhiv only): 32 channels (62,017 parameters, an eighth of the "
     "default's; six seeds) is lower than 96 by less than the spread and 48 (130,625; five "
     "seeds) higher by less than the spread, so 96 stays. They were run because a small model "
