@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from plstm_graph.cli.results import format_mean_std, mean_std
@@ -50,8 +51,6 @@ GROUPS = [
 
 #: marks the pLSTM runs made before batch norm on the graph embeddings became the default
 NO_READOUT_BN = " (no readout BN)"
-#: ablation variants whose option became the default: their runs are runs of today's default
-ADOPTED_VARIANTS = ("readout-bn",)
 ADOPTED = " (now the default)"
 
 
@@ -100,13 +99,22 @@ def format_paired(outcome: dict[str, list[int]]) -> str:
                      for word, runs in outcome.items() if runs)
 
 
-def gain(row: dict, reference: dict) -> str:
+MORE, WITHIN, BELOW = "more than the spread", "within the spread", "below by more than the spread"
+
+
+def comparison(row: dict, reference: dict) -> tuple[float, float, str]:
     """How far ``row``'s validation mean is above ``reference``'s in the metric's better
-    direction, against the seed-to-seed spread: the larger of the two validation stds."""
+    direction, the seed-to-seed spread (the larger of the two validation stds) and the verdict:
+    :data:`MORE`, :data:`WITHIN` or :data:`BELOW`."""
     change = direction(row["metric"]) * (row["val_mean"] - reference["val_mean"])
     spread = max(row["val_std"], reference["val_std"])
-    verdict = ("more than the spread" if change > spread else
-               "within the spread" if change > -spread else "below by more than the spread")
+    verdict = MORE if change > spread else WITHIN if change > -spread else BELOW
+    return change, spread, verdict
+
+
+def gain(row: dict, reference: dict) -> str:
+    """:func:`comparison` as the ablation table's cell."""
+    change, spread, verdict = comparison(row, reference)
     return f"{change:+.4f}, {verdict} ({spread:.4f})"
 
 
@@ -252,56 +260,109 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
                   "its validation metric is better, worse or the same to four decimals.")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One ablation decision: the variants it rests on, whether one of them was adopted as the
+    default, and why. The reason points at the table's columns instead of restating their
+    figures, which change with every seed; :func:`stale_decisions` checks the decision itself
+    against the rows."""
+    variants: tuple[str, ...]
+    text: str
+    adopted: bool = False
+
+
+#: the rule of :data:`ABLATION_INTRO`: a default changes only on a lead over this many runs
+MIN_RUNS = 3
+#: variants the rule never adopts, whatever their score (see :data:`ABLATION_INTRO`)
+NEVER_ADOPTED = ("order-index",)
 ABLATION_DECISIONS = [
-    "DAG order: `canonical` stays. On bbbp (three seeds each) `index` leads but is excluded "
-    "(above); `bfs` and `dfs` score below the default. On ogbg-molhiv (`index` and `bfs` "
-    "three seeds each, `dfs` ten) all three are within the spread of the default's ten "
-    "seeds: `index` and `bfs` below its mean, `dfs` above it by less than the spread and "
-    "worse than the default on some paired seeds (last column).",
-    "P only, D only, one or three blocks: no variant beats P+D with two blocks by more than the "
-    "spread. On bbbp (three seeds each) D only and P only are higher by less than their spread "
-    "and one or three blocks tie; on ogbg-molhiv one block (ten seeds), P only and D only "
-    "(seven each) and three blocks (three) are higher by less than the spread; paired by seed, "
-    "each is worse than the default on some seeds (last column). The default's seed 0 is its "
-    "lowest of ten, so the seed-0 runs are read against all ten seeds.",
-    "Hidden width (ogbg-molhiv only): 32 channels (62,017 parameters, an eighth of the "
-    "default's; six seeds) is lower than 96 by less than the spread and 48 (130,625; five "
-    "seeds) higher by less than the spread, so 96 stays. They were run because a small model "
-    "is what the leaderboard's CPU entry uses (GINE with 33,217 parameters); like the other "
-    "variants they are judged on validation only.",
-    "P-mode normalisation group: `fanin` ties on bbbp and on ogbg-molhiv (three seeds each, "
-    "within the spread), so `fanout` (the paper's Eq. 9) stays.",
-    "Learning rate 3e-4 ties 1e-3 on bbbp and on ogbg-molhiv (three seeds each, within the "
-    "spread), so 1e-3 stays.",
-    "Transition init: `spread` stays an option; the reference's random init stays. On "
-    "ogbg-molhiv the mean of its first two seeds was above the default by more than the "
-    "spread, but its seeds 2 and 3 trailed the default's, and over four seeds it ties "
-    "the default (within the spread). It ties on bbbp and scores below the default on tox21 "
-    "(with readout batch norm against tox21's `readout-bn` row, the default now).",
-    "Degree encoding: switching it off ties on bbbp and on ogbg-molhiv (three seeds each; on "
-    "ogbg-molhiv with and without readout batch norm). On tox21 it beat the default without "
-    "readout batch norm (OGB's atom features already hold the degree), but with it scores "
-    "below it, so the encoding stays on.",
-    "Virtual node and dropout, the regularisers GINE + virtual node has and the pLSTM "
-    "default lacks (ogbg-molhiv only): dropout 0.2 on both residual branches of every "
-    "sub-block scores below the default on every paired seed (three seeds), so there is no "
-    "dropout. A virtual node (OGB's, updated between the blocks; 37,536 more parameters) is "
-    "higher over ten seeds by less than the spread of the default's ten. It is better on "
-    "eight of the ten paired seeds, but a gain within the spread does not meet the rule, so "
-    "the default stays without one.",
-    "Batch norm on the pooled graph embeddings (`readout-bn`, `--plstm.readout_norm true`): "
-    "beats the default on ogbg-molhiv and tox21 by more than the spread (three seeds each) and "
-    "ties on bbbp, so it is chosen. Without it the graph embeddings differ little between "
-    "molecules (RMS-normalised node states are not centred) and on ogbg-molhiv the output "
-    "collapsed to a constant for most of the 15 epochs (training loss at the base rate). It is "
-    "`PLSTMNet`'s default now; the main pLSTM runs made before are kept, marked "
-    "`(no readout BN)`. The main runs redone with it confirm the choice on validation: better "
-    "than the runs without it on every dataset run both ways except FreeSolv and PROTEINS. On "
-    "both the difference is within the spread: on PROTEINS (all ten folds run both ways) the "
-    "runs without it score higher on six folds, lower on two and tie on two, but their mean "
-    "gain is smaller than the fold-to-fold spread of either row, so under the rule above it "
-    "stays on for that dataset too; both rows are in the table.",
+    Decision(("order-bfs", "order-dfs"),
+             "DAG order: `canonical` stays. `index` is excluded whatever it scores (above); "
+             "`bfs` and `dfs` beat the default by more than the spread on no dataset (gain "
+             "column), and where they lead it they are worse on some paired seeds (last "
+             "column)."),
+    Decision(("blocks-P", "blocks-D", "blocks-1", "blocks-3"),
+             "P only, D only, one or three blocks: P+D with two blocks stays. No variant beats "
+             "it by more than the spread (gain column); each one above it is worse than it on "
+             "some paired seeds (last column). On ogbg-molhiv the default's seed 0 is its "
+             "lowest, so a variant's seed-0 run is read against all the default's seeds."),
+    Decision(("width-32", "width-48"),
+             "Hidden width (ogbg-molhiv only): 96 channels stay; 32 and 48 (a small fraction of "
+             "the parameters, params column) are within the spread of the default. They were "
+             "run because a small model is what the leaderboard's CPU entry uses (GINE with "
+             "33,217 parameters); like the other variants they are judged on validation only."),
+    Decision(("norm-fanin",),
+             "P-mode normalisation group: `fanout` (the paper's Eq. 9) stays; `fanin` is within "
+             "the spread of it."),
+    Decision(("lr-3e-4",),
+             "Learning rate: 1e-3 stays; 3e-4 is within the spread of it."),
+    Decision(("transition-spread",),
+             "Transition init: the reference's random init stays and `spread` stays an option. "
+             "On ogbg-molhiv the mean of its first two seeds led the default by more than the "
+             "spread, but its later seeds trailed the default's, and over all its seeds it is "
+             "within the spread; on tox21 (against the default with readout batch norm) it "
+             "scores below the default."),
+    Decision(("degree-off",),
+             "Degree encoding: it stays on. Switched off, it beat the default on tox21 by more "
+             "than the spread without readout batch norm (OGB's atom features already hold the "
+             "degree), but against today's default, which has it, it is within the spread on "
+             "every dataset."),
+    Decision(("dropout-0.2", "virtual-node"),
+             "Virtual node and dropout, the regularisers GINE + virtual node has and the pLSTM "
+             "default lacks (ogbg-molhiv only): neither is added. Dropout 0.2 on both residual "
+             "branches of every sub-block scores below the default. A virtual node (OGB's, "
+             "updated between the blocks) leads the default on most paired seeds (last column), "
+             "but by less than the spread, which does not meet the rule."),
+    Decision(("readout-bn",),
+             "Batch norm on the pooled graph embeddings (`readout-bn`, `--plstm.readout_norm "
+             "true`) is chosen: it beats the default it replaced by more than the spread on "
+             "ogbg-molhiv and tox21 and is within the spread on bbbp. Without it the graph "
+             "embeddings differ little between molecules (RMS-normalised node states are not "
+             "centred), and on ogbg-molhiv the output collapsed to a constant for most of the "
+             "15 epochs (training loss at the base rate). It is `PLSTMNet`'s default now; the "
+             "main pLSTM runs made before are kept, marked `(no readout BN)`. The main runs "
+             "redone with it confirm the choice on validation: better than the runs without it "
+             "on every dataset run both ways except FreeSolv and PROTEINS, where the difference "
+             "is within the spread (on PROTEINS, fold by fold, the runs without it score higher "
+             "more often, but by less than the fold-to-fold spread), so it stays on there too; "
+             "both rows are in the table.",
+             adopted=True),
 ]
+#: ablation variants whose option became the default: their runs are runs of today's default
+ADOPTED_VARIANTS = tuple(v for d in ABLATION_DECISIONS if d.adopted for v in d.variants)
+
+
+def stale_decisions(rows: list[dict]) -> list[str]:
+    """Where the ablation rows of today's default (not the `(no readout BN)` ones) no longer
+    support :data:`ABLATION_DECISIONS`, one line each: a kept default that a variant now beats
+    by more than the spread over at least :data:`MIN_RUNS` runs, an adopted variant with such
+    rows that beats the default it replaced in none of them or scores below it in one, or a
+    variant with that many runs that no decision covers."""
+    decided = {v: d for d in ABLATION_DECISIONS for v in d.variants}
+    problems = []
+    for row in rows:
+        reference = default_for(row, rows)
+        variant = row["model"].removesuffix(ADOPTED)
+        if (reference is None or NO_READOUT_BN in row["model"] or row["runs"] < MIN_RUNS
+                or variant in NEVER_ADOPTED):
+            continue
+        where = f"{row['dataset']} `{variant}` ({row['runs']} runs): {gain(row, reference)}"
+        decision = decided.get(variant)
+        verdict = comparison(row, reference)[2]
+        if decision is None:
+            problems.append(f"{where}, but no decision covers `{variant}`")
+        elif not decision.adopted and verdict == MORE:
+            problems.append(f"{where}, but the decision keeps the default")
+        elif decision.adopted and verdict == BELOW:
+            problems.append(f"{where}, but the decision adopted it")
+    for variant in ADOPTED_VARIANTS:
+        compared = [(r, default_for(r, rows)) for r in rows
+                    if r["model"] == variant + ADOPTED and r["runs"] >= MIN_RUNS]
+        verdicts = [comparison(r, reference)[2] for r, reference in compared if reference]
+        if verdicts and MORE not in verdicts:
+            problems.append(f"`{variant}` was adopted, but beats the default it replaced by "
+                            f"more than the spread on no dataset")
+    return problems
 
 
 def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
@@ -344,7 +405,9 @@ def ablation_tables(rows: list[dict]) -> str:
     if not rows:
         return ""
     lines = ["## Ablations (validation decides)", "", ABLATION_INTRO, "",
-             "Decisions so far:", "", *(f"- {text}" for text in ABLATION_DECISIONS), "",
+             "Decisions so far (`results/summarize.py` checks each one against the rows below "
+             "and fails where a row of today's default no longer supports it):", "",
+             *(f"- {d.text}" for d in ABLATION_DECISIONS), "",
              "| dataset | variant | metric | valid | test | runs (seeds) | params | epochs | "
              "valid gain over the default | valid against the default, seed by seed |",
              "|---|---|---|---|---|---|---:|---:|---|---|"]
@@ -419,10 +482,11 @@ def main() -> None:
                         help="project README whose results block is regenerated")
     args = parser.parse_args()
     rows = summary_rows(load_runs(args.runs))
-    text = tables(rows)
+    text, stale = tables(rows), []
     if args.ablations.is_dir():
         ablations = with_main_defaults(summary_rows(load_runs(args.ablations)), rows)
         text += "\n" + ablation_tables(ablations)
+        stale = stale_decisions(ablations)
     intro = INTRO + longer_budget_note(rows)
     (args.out / "README.md").write_text(f"# Results\n\n{intro}\n\n{text}")
     update_readme(args.readme, f"{intro}\n\n{text}")
@@ -430,6 +494,10 @@ def main() -> None:
     if rows:
         plot(rows, args.out / "summary.png")
     print(f"{len(rows)} (dataset, model) groups -> {args.out / 'README.md'}")
+    if stale:
+        raise SystemExit("The ablation runs no longer support these decisions; revisit "
+                         "ABLATION_DECISIONS in results/summarize.py:\n"
+                         + "\n".join(f"- {line}" for line in stale))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ def test_tables_readme_block_and_ablations(tmp_path):
 def load_script():
     spec = importlib.util.spec_from_file_location("results_summarize", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -184,3 +185,45 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
     write_run(tmp_path, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.8, 0.77)
     assert "no runs at" not in summarize.longer_budget_note(
         summarize.summary_rows(summarize.load_runs(tmp_path)))
+
+
+def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
+    """A kept default that a variant now beats by more than the spread over three runs, a variant
+    no decision covers and an adopted variant with no lead are reported; fewer runs, an
+    excluded variant and a lead within the spread are not."""
+    summarize = load_script()
+    folder = tmp_path / "ablations"
+    for seed in range(3):
+        write_run(folder, "ogbg-molhiv", "default", seed, "rocauc", 0.70 + seed / 100, 0.6)
+        write_run(folder / "old", "ogbg-molhiv", "default", seed, "rocauc", 0.60 + seed / 100,
+                  0.6, readout_norm=False)
+        write_run(folder, "ogbg-molhiv", "readout-bn", seed, "rocauc", 0.605 + seed / 100, 0.6)
+        write_run(folder, "ogbg-molhiv", "norm-fanin", seed, "rocauc", 0.80 + seed / 100, 0.6)
+        write_run(folder, "ogbg-molhiv", "lr-3e-4", seed, "rocauc", 0.705 + seed / 100, 0.6)
+        write_run(folder, "ogbg-molhiv", "order-index", seed, "rocauc", 0.90, 0.6)
+        write_run(folder, "ogbg-molhiv", "mystery", seed, "rocauc", 0.70, 0.6)
+        write_run(folder / "old", "ogbg-molhiv", "norm-fanin", seed, "rocauc", 0.90, 0.6,
+                  readout_norm=False)  # against the older default: history, not checked
+    for seed in range(2):
+        write_run(folder, "ogbg-molhiv", "width-32", seed, "rocauc", 0.90, 0.6)
+    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(folder)), [])
+    stale = summarize.stale_decisions(rows)
+    assert len(stale) == 3, stale
+    assert stale[0].startswith("ogbg-molhiv `mystery` (3 runs): ")
+    assert stale[0].endswith("but no decision covers `mystery`")
+    assert stale[1].startswith("ogbg-molhiv `norm-fanin` (3 runs): +0.1000, more than the spread")
+    assert stale[1].endswith("but the decision keeps the default")
+    assert stale[2] == ("`readout-bn` was adopted, but beats the default it replaced by more "
+                        "than the spread on no dataset")
+
+
+def test_committed_runs_support_the_ablation_decisions():
+    """Every committed ablation row agrees with the decision that covers it, so a new seed that
+    overturns a decision fails here until the decision is revisited."""
+    summarize = load_script()
+    results = SCRIPT.parent
+    main = summarize.summary_rows(summarize.load_runs(results / "runs"))
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(results / "ablations")), main)
+    assert any(r["model"] == "readout-bn" + summarize.ADOPTED for r in rows)
+    assert summarize.stale_decisions(rows) == []
