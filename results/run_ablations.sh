@@ -4,7 +4,8 @@
 # width, the learning rate, the transition init, the degree encoding, batch norm on the graph
 # embeddings, a virtual node and dropout.
 # Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30),
-# one CPU thread. VARIANTS picks some (default: all).
+# one CPU thread. VARIANTS picks some (default: all). Once a new variant has three runs on a
+# dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
 #   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
 #     bash results/run_ablations.sh
 set -euo pipefail
