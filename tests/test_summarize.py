@@ -189,8 +189,9 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
 
 def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     """A kept default that a variant now beats by more than the spread over three runs, a variant
-    no decision covers and an adopted variant with no lead are reported; fewer runs, an
-    excluded variant and a lead within the spread are not."""
+    no decision covers and an adopted variant below the default it replaced, or with no lead
+    anywhere, are reported; fewer runs, an excluded variant and a lead within the spread are
+    not."""
     summarize = load_script()
     folder = tmp_path / "ablations"
     for seed in range(3):
@@ -202,18 +203,23 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
         write_run(folder, "ogbg-molhiv", "lr-3e-4", seed, "rocauc", 0.705 + seed / 100, 0.6)
         write_run(folder, "ogbg-molhiv", "order-index", seed, "rocauc", 0.90, 0.6)
         write_run(folder, "ogbg-molhiv", "mystery", seed, "rocauc", 0.70, 0.6)
+        write_run(folder / "old", "ogbg-molbbbp", "default", seed, "rocauc", 0.90 + seed / 100,
+                  0.6, readout_norm=False)
+        write_run(folder, "ogbg-molbbbp", "readout-bn", seed, "rocauc", 0.50, 0.6)
         write_run(folder / "old", "ogbg-molhiv", "norm-fanin", seed, "rocauc", 0.90, 0.6,
                   readout_norm=False)  # against the older default: history, not checked
     for seed in range(2):
         write_run(folder, "ogbg-molhiv", "width-32", seed, "rocauc", 0.90, 0.6)
     rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(folder)), [])
     stale = summarize.stale_decisions(rows)
-    assert len(stale) == 3, stale
-    assert stale[0].startswith("ogbg-molhiv `mystery` (3 runs): ")
-    assert stale[0].endswith("but no decision covers `mystery`")
-    assert stale[1].startswith("ogbg-molhiv `norm-fanin` (3 runs): +0.1000, more than the spread")
-    assert stale[1].endswith("but the decision keeps the default")
-    assert stale[2] == ("`readout-bn` was adopted, but beats the default it replaced by more "
+    assert len(stale) == 4, stale
+    assert stale[0].startswith("ogbg-molbbbp `readout-bn` (3 runs): -0.4100, below by more")
+    assert stale[0].endswith("but the decision adopted it")
+    assert stale[1].startswith("ogbg-molhiv `mystery` (3 runs): ")
+    assert stale[1].endswith("but no decision covers `mystery`")
+    assert stale[2].startswith("ogbg-molhiv `norm-fanin` (3 runs): +0.1000, more than the spread")
+    assert stale[2].endswith("but the decision keeps the default")
+    assert stale[3] == ("`readout-bn` was adopted, but beats the default it replaced by more "
                         "than the spread on no dataset")
 
 
