@@ -339,7 +339,7 @@ def stale_decisions(rows: list[dict]) -> list[str]:
     rows that beats the default it replaced in none of them or scores below it in one, or a
     variant with that many runs that no decision covers."""
     decided = {v: d for d in ABLATION_DECISIONS for v in d.variants}
-    problems = []
+    problems, adopted_verdicts = [], defaultdict(list)
     for row in rows:
         reference = default_for(row, rows)
         variant = row["model"].removesuffix(ADOPTED)
@@ -351,17 +351,15 @@ def stale_decisions(rows: list[dict]) -> list[str]:
         verdict = comparison(row, reference)[2]
         if decision is None:
             problems.append(f"{where}, but no decision covers `{variant}`")
-        elif not decision.adopted and verdict == MORE:
+        elif decision.adopted:
+            adopted_verdicts[variant].append(verdict)
+            if verdict == BELOW:
+                problems.append(f"{where}, but the decision adopted it")
+        elif verdict == MORE:
             problems.append(f"{where}, but the decision keeps the default")
-        elif decision.adopted and verdict == BELOW:
-            problems.append(f"{where}, but the decision adopted it")
-    for variant in ADOPTED_VARIANTS:
-        compared = [(r, default_for(r, rows)) for r in rows
-                    if r["model"] == variant + ADOPTED and r["runs"] >= MIN_RUNS]
-        verdicts = [comparison(r, reference)[2] for r, reference in compared if reference]
-        if verdicts and MORE not in verdicts:
-            problems.append(f"`{variant}` was adopted, but beats the default it replaced by "
-                            f"more than the spread on no dataset")
+    problems += [f"`{variant}` was adopted, but beats the default it replaced by more than the "
+                 "spread on no dataset"
+                 for variant, verdicts in adopted_verdicts.items() if MORE not in verdicts]
     return problems
 
 
