@@ -54,6 +54,10 @@ def test_plstm_blocks_alternate_orientation_and_size():
     for i, block in enumerate(model.layers):
         assert [sub.conv.mode for sub in block] == ["P", "D"]
         assert all(sub.conv.reverse == (i % 2 == 1) for sub in block)
+    bidirectional = PLSTMNet(1, hidden_channels=96, num_layers=3, bidirectional=True)
+    assert all(sub.conv.bidirectional and not sub.conv.reverse
+               for block in bidirectional.layers for sub in block)
+    assert num_parameters(bidirectional) == num_parameters(model)
     assert model.layers[0][0].mlp[0].out_features == 384  # 4 x 96, a multiple of 64
     assert PLSTMNet(1, hidden_channels=96, mlp_factor=2).layers[0][0].mlp[0].out_features == 192
 

@@ -7,6 +7,7 @@ from torch_geometric.nn import GINEConv
 from torch_geometric.utils import from_rdmol, from_smiles
 
 from plstm_graph.dag import LineDAGIndex, build_line_dag
+from plstm_graph.functional import plstm_dag
 from plstm_graph.nn import PLSTMConv
 from plstm_graph.transforms import LineDAG
 
@@ -32,7 +33,7 @@ def batch_of(smiles=SMILES, transform=True) -> Batch:
 def test_repr_and_reset():
     conv = PLSTMConv(16, 32, heads=4, mode="D", reverse=True)
     assert str(conv) == ("PLSTMConv(16, 32, heads=4, mode='D', reverse=True, "
-                         "norm_group='fanout', engine='auto')")
+                         "bidirectional=False, norm_group='fanout', engine='auto')")
     before = conv.lin_node_gates.bias.detach().clone()
     conv.reset_parameters()
     bias = conv.lin_node_gates.bias.detach().view(4, 4)
@@ -60,6 +61,8 @@ def test_invalid_options_raise():
         PLSTMConv(8, 8, transition_init="zero")
     with pytest.raises(ValueError, match="multiple of heads"):
         PLSTMConv(8, 10, heads=4)
+    with pytest.raises(ValueError, match="'reverse' has no effect with 'bidirectional'"):
+        PLSTMConv(8, 8, reverse=True, bidirectional=True)
     conv = PLSTMConv(9, 8, edge_dim=3)
     b = batch_of()
     with pytest.raises(ValueError, match="edge_dim"):
@@ -99,6 +102,47 @@ def test_engines_agree_inside_the_layer(mode):
                             batch=b.batch)
     torch.testing.assert_close(outs["scan"], outs["loop"], rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(outs["dense"], outs["loop"], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_bidirectional_averages_the_two_orientations_before_the_norm(mode):
+    torch.manual_seed(0)
+    b = batch_of()
+    x, edge_attr, dag = b.x.double(), b.edge_attr.double(), LineDAGIndex.from_data(b)
+    conv = PLSTMConv(9, 16, mode=mode, edge_dim=3, bidirectional=True, engine="dense").double()
+    torch.nn.init.normal_(conv.lin_node_gates.weight)
+    propagations = [plstm_dag(*inputs, engine="loop", **options) for inputs, options in (
+        conv.propagation_inputs(x, b.edge_index, edge_attr, dag, b.batch, reverse)
+        for reverse in (False, True))]
+    assert not torch.allclose(*propagations)
+    expected = conv.lin_out(conv.norm((propagations[0] + propagations[1]) / 2).flatten(1))
+    torch.testing.assert_close(conv(x, b.edge_index, edge_attr, dag=dag, batch=b.batch),
+                               expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("smiles", SMILES[:3])
+@pytest.mark.parametrize("mode", ["P", "D"])
+def test_reversing_the_node_order_reverses_the_layer(smiles, mode):
+    """The DAG of the reversed canonical order is the reversed DAG: a layer on it equals the
+    reversed layer on the original, and a bidirectional layer gives the same output on both."""
+    torch.manual_seed(0)
+    data = molecule(Chem.MolFromSmiles(smiles))
+    flipped = data.clone()
+    flipped.canonical_rank = data.num_nodes - 1 - data.canonical_rank
+    data, flipped = LineDAG()(data), LineDAG()(flipped)
+    forward, reverse, both = (PLSTMConv(9, 16, mode=mode, edge_dim=3, reverse=r,
+                                        bidirectional=bi)
+                              for r, bi in ((False, False), (True, False), (False, True)))
+    reverse.load_state_dict(forward.state_dict())
+    both.load_state_dict(forward.state_dict())
+
+    def run(conv, graph):
+        return conv(graph.x, graph.edge_index, graph.edge_attr,
+                    dag=LineDAGIndex.from_data(graph))
+
+    assert not torch.allclose(run(forward, flipped), run(forward, data), atol=1e-3)
+    torch.testing.assert_close(run(forward, flipped), run(reverse, data), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(run(both, flipped), run(both, data), rtol=1e-5, atol=1e-6)
 
 
 def test_batch_equals_single_graphs():

@@ -72,6 +72,10 @@ class PLSTMConv(MessagePassing):
             the two end nodes' features stands in for it. (default: :obj:`None`)
         reverse (bool, optional): run on the reversed DAG; stacks alternate orientations.
             (default: :obj:`False`)
+        bidirectional (bool, optional): run both orientations of the DAG with the same weights
+            and average the two propagations before the normalisation, so every node reads
+            from its ancestors and its descendants in one layer (``PLSTM_SPEC.md`` A4); it
+            costs two propagations. Excludes ``reverse``. (default: :obj:`False`)
         norm_group (str, optional): P-mode normalisation group: ``"fanout"`` (all transitions
             leaving one incoming edge, paper Eq. 9) or ``"fanin"`` (all transitions entering one
             edge, as the reference code). (default: :obj:`"fanout"`)
@@ -106,7 +110,7 @@ class PLSTMConv(MessagePassing):
     """
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 4, mode: str = "P",
-                 edge_dim: int | None = None, reverse: bool = False,
+                 edge_dim: int | None = None, reverse: bool = False, bidirectional: bool = False,
                  norm_group: str = "fanout", engine: str = "auto", order: str = "canonical",
                  transition_init: str = "random", transition_bias_std: float = 10.0,
                  **kwargs) -> None:
@@ -121,6 +125,9 @@ class PLSTMConv(MessagePassing):
                                      ("transition_init", transition_init, TRANSITION_INITS)):
             if value not in allowed:
                 raise ValueError(f"PLSTMConv: unknown {name} '{value}'; choose one of {allowed}")
+        if reverse and bidirectional:
+            raise ValueError("PLSTMConv: 'reverse' has no effect with 'bidirectional', which "
+                             "runs both orientations")
         if out_channels % heads:
             raise ValueError(f"PLSTMConv: out_channels ({out_channels}) must be a multiple of "
                              f"heads ({heads})")
@@ -131,6 +138,7 @@ class PLSTMConv(MessagePassing):
         self.mode = mode
         self.edge_dim = edge_dim
         self.reverse = reverse
+        self.bidirectional = bidirectional
         self.norm_group = norm_group
         self.engine = engine
         self.order = order
@@ -165,13 +173,14 @@ class PLSTMConv(MessagePassing):
         self.norm.reset_parameters()
 
     def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
-               batch: OptTensor) -> OrientedLineDAG:
-        """The structure in this layer's orientation and mode."""
+               batch: OptTensor, reverse: bool | None = None) -> OrientedLineDAG:
+        """The structure in this layer's mode and in the layer's orientation, or reversed if
+        ``reverse`` says so."""
         if dag is None:
             dag = build_line_dag(edge_index, x.size(0), batch, self.order, x=row_keys(x))
         tail, head = edge_index[:, dag.dag_edge]
         line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
-        if self.reverse:
+        if self.reverse if reverse is None else reverse:
             tail, head = head, tail
             line_index, keep, level = line_index.flip(0), dag.line_keep_rev, dag.dag_level_rev
         if self.mode == "D":
@@ -206,14 +215,15 @@ class PLSTMConv(MessagePassing):
         return source, tau / (0.5 + total.index_select(0, group)), mark, direct
 
     def propagation_inputs(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
-                           dag: LineDAGIndex | None = None,
-                           batch: OptTensor = None) -> tuple[list[Tensor], dict]:
-        """What :meth:`forward` passes to :func:`~plstm_graph.functional.plstm_dag`: the
-        positional tensors (query, key, value, source, transition, mark, direct, DAG edges,
-        line edges) and the keyword options ``edge_level`` and ``batch``."""
+                           dag: LineDAGIndex | None = None, batch: OptTensor = None,
+                           reverse: bool | None = None) -> tuple[list[Tensor], dict]:
+        """What :meth:`forward` passes to :func:`~plstm_graph.functional.plstm_dag` for one
+        orientation (see :meth:`orient`): the positional tensors (query, key, value, source,
+        transition, mark, direct, DAG edges, line edges) and the keyword options
+        ``edge_level`` and ``batch``."""
         if self.edge_dim is not None and edge_attr is None:
             raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
-        structure = self.orient(x, edge_index, dag, batch)
+        structure = self.orient(x, edge_index, dag, batch, reverse)
         source, transition, mark, direct = self.gates(x, structure, edge_attr)
         query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
         return ([query, key, value, source, transition, mark, direct,
@@ -222,13 +232,18 @@ class PLSTMConv(MessagePassing):
 
     def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                 dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
-        inputs, options = self.propagation_inputs(x, edge_index, edge_attr, dag, batch)
-        out = plstm_dag(*inputs, engine=self.engine, **options)
-        out = self.norm(out).reshape(-1, self.out_channels)
+        orientations = (False, True) if self.bidirectional else (self.reverse,)
+        out = 0
+        for reverse in orientations:
+            inputs, options = self.propagation_inputs(x, edge_index, edge_attr, dag, batch,
+                                                      reverse)
+            out = out + plstm_dag(*inputs, engine=self.engine, **options)
+        out = self.norm(out / len(orientations)).reshape(-1, self.out_channels)
         return self.lin_out(out)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
                 f"heads={self.heads}, mode='{self.mode}', reverse={self.reverse}, "
+                f"bidirectional={self.bidirectional}, "
                 f"norm_group='{self.norm_group}', engine='{self.engine}')")
 

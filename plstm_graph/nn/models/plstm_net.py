@@ -58,10 +58,11 @@ class PLSTMNet(GraphNet):
 
     Node (and edge) encoders, an optional sinusoidal degree encoding, ``num_layers`` blocks of
     pLSTM sub-blocks (by default a P sub-block then a D sub-block) whose DAG orientation
-    alternates from block to block (block :math:`i` runs reversed when :math:`i` is odd), a
-    final RMSNorm, pooling and an MLP head. Uses the line-DAG fields precomputed by
-    :class:`~plstm_graph.transforms.LineDAG` when the input carries them, and otherwise builds
-    the structure once per call from the same inputs (``canonical_rank``, else ``x``).
+    alternates from block to block (block :math:`i` runs reversed when :math:`i` is odd) or,
+    with ``bidirectional``, runs both ways in every sub-block, a final RMSNorm, pooling and an
+    MLP head. Uses the line-DAG fields precomputed by :class:`~plstm_graph.transforms.LineDAG`
+    when the input carries them, and otherwise builds the structure once per call from the same
+    inputs (``canonical_rank``, else ``x``).
 
     Args:
         out_channels (int): number of outputs.
@@ -82,6 +83,10 @@ class PLSTMNet(GraphNet):
         readout_norm (bool, optional): batch-normalise the pooled graph embeddings; without it
             the embeddings of RMS-normalised node states differ little between graphs and the
             head can collapse to a constant output. (default: :obj:`True`)
+        bidirectional (bool, optional): every pLSTM layer runs both DAG orientations and
+            averages them (``PLSTM_SPEC.md`` A4), instead of alternating the orientation from
+            block to block: the same parameters, twice the propagation cost.
+            (default: :obj:`False`)
         in_channels, edge_in_channels, virtual_node, head_layers, dropout: see
             :class:`~plstm_graph.nn.models.base.GraphNet`.
     """
@@ -93,7 +98,7 @@ class PLSTMNet(GraphNet):
                  degree_encoding: bool = True, pooling: str = "mean",
                  in_channels: int | str = OGB_ATOM, edge_in_channels: int | str | None = OGB_BOND,
                  virtual_node: bool = False, head_layers: int = 2, dropout: float = 0.0,
-                 readout_norm: bool = True) -> None:
+                 readout_norm: bool = True, bidirectional: bool = False) -> None:
         super().__init__(out_channels, hidden_channels, num_layers, in_channels=in_channels,
                          edge_in_channels=edge_in_channels, pooling=pooling,
                          degree_encoding=degree_encoding, virtual_node=virtual_node,
@@ -102,10 +107,11 @@ class PLSTMNet(GraphNet):
             raise ValueError(f"Unknown block_modes '{block_modes}'; choose one of {BLOCK_MODES}")
         self.layers = nn.ModuleList(
             nn.ModuleList(
-                PLSTMSubBlock(hidden_channels, mode, reverse=i % 2 == 1,
+                PLSTMSubBlock(hidden_channels, mode, reverse=i % 2 == 1 and not bidirectional,
                               edge_dim=self.edge_channels, heads=heads, mlp_factor=mlp_factor,
                               dropout=dropout, norm_group=norm_group,
-                              transition_init=transition_init, engine=engine)
+                              transition_init=transition_init, engine=engine,
+                              bidirectional=bidirectional)
                 for mode in block_modes)
             for i in range(num_layers))
         self.final_norm = nn.RMSNorm(hidden_channels, eps=1e-5)
