@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ablations of PLSTMNet (issue 5, item 5), decided on the validation metric only: DAG orientation,
 # P only / D only / P+D blocks, the P-mode normalisation group, the number of blocks, both
-# orientations in every layer, the hidden width, the learning rate, the transition init, the
-# degree encoding, batch norm on the graph embeddings, a virtual node and dropout.
+# orientations in every layer, sum or attention pooling, the hidden width, the learning rate, the
+# transition init, the degree encoding, batch norm on the graph embeddings, a virtual node and
+# dropout.
 # Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30),
 # one CPU thread. VARIANTS picks some (default: all). Once a new variant has three runs on a
 # dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
@@ -34,6 +35,8 @@ run norm-fanin --plstm.norm_group fanin
 run blocks-1 --plstm.num_layers 1
 run blocks-3 --plstm.num_layers 3
 run bidirectional --plstm.bidirectional true
+run pool-sum --plstm.pooling sum
+run pool-attention --plstm.pooling attention
 run width-48 --plstm.hidden_channels 48
 run width-32 --plstm.hidden_channels 32
 run lr-3e-4 --optim.lr 3e-4
