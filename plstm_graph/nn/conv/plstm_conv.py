@@ -180,7 +180,9 @@ class PLSTMConv(MessagePassing):
             dag = build_line_dag(edge_index, x.size(0), batch, self.order, x=row_keys(x))
         tail, head = edge_index[:, dag.dag_edge]
         line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
-        if self.reverse if reverse is None else reverse:
+        if reverse is None:
+            reverse = self.reverse
+        if reverse:
             tail, head = head, tail
             line_index, keep, level = line_index.flip(0), dag.line_keep_rev, dag.dag_level_rev
         if self.mode == "D":
