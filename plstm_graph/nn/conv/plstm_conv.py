@@ -172,12 +172,18 @@ class PLSTMConv(MessagePassing):
             bias[3] = torch.linspace(*SPREAD_RANGE, self.heads)
         self.norm.reset_parameters()
 
-    def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
-               batch: OptTensor, reverse: bool | None = None) -> OrientedLineDAG:
-        """The structure in this layer's mode and in the layer's orientation, or reversed if
-        ``reverse`` says so."""
+    def line_dag(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
+                 batch: OptTensor) -> LineDAGIndex:
+        """``dag`` if given, else the structure built from the input in this layer's order."""
         if dag is None:
             dag = build_line_dag(edge_index, x.size(0), batch, self.order, x=row_keys(x))
+        return dag
+
+    def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
+               batch: OptTensor, reverse: bool | None = None) -> OrientedLineDAG:
+        """The structure in this layer's mode and in the layer's orientation, or in the one
+        ``reverse`` gives."""
+        dag = self.line_dag(x, edge_index, dag, batch)
         tail, head = edge_index[:, dag.dag_edge]
         line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
         if reverse is None:
@@ -235,6 +241,7 @@ class PLSTMConv(MessagePassing):
     def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                 dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
         orientations = (False, True) if self.bidirectional else (self.reverse,)
+        dag = self.line_dag(x, edge_index, dag, batch)  # built once for both orientations
         out = 0
         for reverse in orientations:
             inputs, options = self.propagation_inputs(x, edge_index, edge_attr, dag, batch,
