@@ -30,6 +30,16 @@ class OrientedLineDAG(NamedTuple):
     edge_level: Tensor  # [E]
 
 
+class Projections(NamedTuple):
+    """The linear maps of a layer's input, shared by both orientations."""
+
+    query: Tensor  # [N, H, C]
+    key: Tensor  # [N, H, C]
+    value: Tensor  # [N, H, C]
+    node_gates: Tensor  # [N, 4, H] source, mark, direct, transition at the junction; biases
+    edge_gates: Tensor  # [E, 4, H] source, mark, transition of e', transition of e (DAG edges)
+
+
 class PLSTMConv(MessagePassing):
     r"""The pLSTM graph operator from the `"pLSTM: parallelizable Linear Source Transition Mark
     networks" <https://arxiv.org/abs/2506.11997>`_ paper.
@@ -179,11 +189,10 @@ class PLSTMConv(MessagePassing):
             dag = build_line_dag(edge_index, x.size(0), batch, self.order, x=row_keys(x))
         return dag
 
-    def orient(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex | None,
-               batch: OptTensor, reverse: bool | None = None) -> OrientedLineDAG:
+    def orient(self, edge_index: Tensor, dag: LineDAGIndex,
+               reverse: bool | None = None) -> OrientedLineDAG:
         """The structure in this layer's mode and in the layer's orientation, or in the one
         ``reverse`` gives."""
-        dag = self.line_dag(x, edge_index, dag, batch)
         tail, head = edge_index[:, dag.dag_edge]
         line_index, keep, level = dag.line_index, dag.line_keep, dag.dag_level
         if reverse is None:
@@ -195,21 +204,30 @@ class PLSTMConv(MessagePassing):
             line_index = line_index[:, keep]
         return OrientedLineDAG(dag.dag_edge, tail, head, line_index, level)
 
-    def gates(self, x: Tensor, structure: OrientedLineDAG,
-              edge_attr: OptTensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Source ``[E, H]``, transition ``[L, H]``, mark ``[E, H]`` and direct ``[N, H]``."""
-        tail, head, (into, out) = structure.tail, structure.head, structure.line_index
-        node = self.lin_node_gates(x).view(-1, 4, self.heads)
+    def project(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex,
+                edge_attr: OptTensor) -> Projections:
+        """The linear maps of the input, which both orientations share."""
         if edge_attr is None:
+            if self.edge_dim is not None:
+                raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
             per_node = self.lin_edge_gates(x)
-            edge = (per_node.index_select(0, tail) + per_node.index_select(0, head)) / 2
+            ends = edge_index[:, dag.dag_edge]
+            edge = (per_node.index_select(0, ends[0]) + per_node.index_select(0, ends[1])) / 2
         else:
             expected = self.edge_dim if self.edge_dim is not None else self.in_channels
             if edge_attr.size(-1) != expected:
                 raise ValueError(f"PLSTMConv: edge_attr has {edge_attr.size(-1)} features, "
                                  f"expected {expected}; consider setting 'edge_dim'")
-            edge = self.lin_edge_gates(edge_attr).index_select(0, structure.dag_edge)
-        edge = edge.view(-1, 4, self.heads)
+            edge = self.lin_edge_gates(edge_attr).index_select(0, dag.dag_edge)
+        query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
+        return Projections(query, key, value, self.lin_node_gates(x).view(-1, 4, self.heads),
+                           edge.view(-1, 4, self.heads))
+
+    def gates(self, projections: Projections,
+              structure: OrientedLineDAG) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Source ``[E, H]``, transition ``[L, H]``, mark ``[E, H]`` and direct ``[N, H]``."""
+        tail, head, (into, out) = structure.tail, structure.head, structure.line_index
+        node, edge = projections.node_gates, projections.edge_gates
         # index_select rather than advanced indexing: several times faster on the CPU
         source = torch.sigmoid(node[:, 0].index_select(0, tail) + edge[:, 0])
         mark = torch.sigmoid(node[:, 1].index_select(0, head) + edge[:, 1])
@@ -222,6 +240,13 @@ class PLSTMConv(MessagePassing):
         total = scatter(tau.abs(), group, dim=0, dim_size=tail.numel(), reduce="sum")
         return source, tau / (0.5 + total.index_select(0, group)), mark, direct
 
+    def oriented_inputs(self, projections: Projections, structure: OrientedLineDAG,
+                        batch: OptTensor) -> tuple[list[Tensor], dict]:
+        source, transition, mark, direct = self.gates(projections, structure)
+        return ([projections.query, projections.key, projections.value, source, transition,
+                 mark, direct, torch.stack([structure.tail, structure.head]),
+                 structure.line_index], {"edge_level": structure.edge_level, "batch": batch})
+
     def propagation_inputs(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                            dag: LineDAGIndex | None = None, batch: OptTensor = None,
                            reverse: bool | None = None) -> tuple[list[Tensor], dict]:
@@ -229,23 +254,19 @@ class PLSTMConv(MessagePassing):
         orientation (see :meth:`orient`): the positional tensors (query, key, value, source,
         transition, mark, direct, DAG edges, line edges) and the keyword options
         ``edge_level`` and ``batch``."""
-        if self.edge_dim is not None and edge_attr is None:
-            raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
-        structure = self.orient(x, edge_index, dag, batch, reverse)
-        source, transition, mark, direct = self.gates(x, structure, edge_attr)
-        query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
-        return ([query, key, value, source, transition, mark, direct,
-                 torch.stack([structure.tail, structure.head]), structure.line_index],
-                {"edge_level": structure.edge_level, "batch": batch})
+        dag = self.line_dag(x, edge_index, dag, batch)
+        return self.oriented_inputs(self.project(x, edge_index, dag, edge_attr),
+                                    self.orient(edge_index, dag, reverse), batch)
 
     def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                 dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
         orientations = (False, True) if self.bidirectional else (self.reverse,)
-        dag = self.line_dag(x, edge_index, dag, batch)  # built once for both orientations
+        dag = self.line_dag(x, edge_index, dag, batch)
+        projections = self.project(x, edge_index, dag, edge_attr)  # shared by both orientations
         out = 0
         for reverse in orientations:
-            inputs, options = self.propagation_inputs(x, edge_index, edge_attr, dag, batch,
-                                                      reverse)
+            inputs, options = self.oriented_inputs(projections,
+                                                   self.orient(edge_index, dag, reverse), batch)
             out = out + plstm_dag(*inputs, engine=self.engine, **options)
         out = self.norm(out / len(orientations)).reshape(-1, self.out_channels)
         return self.lin_out(out)
