@@ -4,11 +4,12 @@
 # orientations in every layer, sum or attention pooling, the hidden width, the learning rate, the
 # transition init, the degree encoding, batch norm on the graph embeddings, a virtual node and
 # dropout.
-# Each variant changes one option of configs/ogbg-mol${DATASET}.yaml; EPOCHS epochs (default 30),
-# one CPU thread. VARIANTS picks some (default: all). Once a new variant has three runs on a
-# dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
-#   [DATASET=bbbp] [SEEDS=0] [EPOCHS=30] [VARIANTS="default lr-3e-4"] [DATA_DIR=../shared/data] \
-#     bash results/run_ablations.sh
+# Each variant changes one option of the dataset's config (a MoleculeNet short name as in
+# run_moleculenet.sh, or a TU name: folds FOLDS, seed 0); EPOCHS epochs (default 30), one CPU
+# thread. VARIANTS picks some (default: all). Once a new variant has three runs on a dataset,
+# results/summarize.py wants a decision for it in ABLATION_DECISIONS.
+#   [DATASET=bbbp] [SEEDS=0] [FOLDS="0 1 2"] [EPOCHS=30] [VARIANTS="default lr-3e-4"] \
+#     [DATA_DIR=../shared/data] bash results/run_ablations.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASET=${DATASET:-bbbp}
@@ -22,8 +23,8 @@ run() {
   if [[ -n "$VARIANTS" && " $VARIANTS " != *" $name "* ]]; then
     return
   fi
-  train_one_thread --config "configs/ogbg-mol${DATASET}.yaml" "$@" --model plstm --name "$name" \
-    --seeds "$SEEDS" --trainer.max_epochs "$EPOCHS" --output_dir results/ablations
+  train_runs "$(config_of "$DATASET")" "$@" --model plstm --name "$name" \
+    --trainer.max_epochs "$EPOCHS" --output_dir results/ablations
 }
 run default
 run order-index --data.dag_order index

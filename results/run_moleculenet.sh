@@ -17,23 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-}
-SEEDS=${SEEDS:-0-2}
-FOLDS=${FOLDS:-0 1 2 3 4 5 6 7 8 9}
 source results/cpu_training.sh
-train() {
-  train_one_thread "$@" --model "$model" ${EPOCHS:+--trainer.max_epochs "$EPOCHS"}
-}
 for name in ${@:-bbbp bace}; do
   for model in ${MODELS:-plstm gine}; do
-    config="configs/${name}.yaml"
-    [[ -f "$config" ]] || config="configs/ogbg-mol${name}.yaml"
-    if grep -q '^ *fold:' "$config"; then
-      for fold in $FOLDS; do
-        train --config "$config" --data.fold "$fold" --seeds 0
-      done
-    else
-      train --config "$config" --seeds "$SEEDS"
-    fi
+    train_runs "$(config_of "$name")" --model "$model" ${EPOCHS:+--trainer.max_epochs "$EPOCHS"}
     python results/summarize.py
   done
 done
