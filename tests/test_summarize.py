@@ -191,7 +191,7 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     """A kept default that a variant now beats by more than the spread over three runs, a variant
     no decision covers and an adopted variant below the default it replaced, or with no lead
     anywhere, are reported; fewer runs, an excluded variant, a lead within the spread and a lead
-    that the decision holds outweighed (sum pooling on bbbp) are not."""
+    on a dataset the decision keeps the default despite (sum pooling on bbbp) are not."""
     summarize = load_script()
     folder = tmp_path / "ablations"
     for seed in range(3):
