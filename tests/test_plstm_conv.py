@@ -48,8 +48,9 @@ def test_spread_transition_init_is_deterministic_and_trainable(mode):
     assert torch.allclose(bias, torch.tensor([1.0, 5 / 3, 7 / 3, 3.0]))
     b = batch_of()
     dag = LineDAGIndex.from_data(b)
-    projections = conv.project(b.x.float(), b.edge_index, dag, None)
-    _, transition, _, _ = conv.gates(projections, conv.orient(b.edge_index, dag))
+    structure = conv.orient(b.edge_index, dag)
+    projections = conv.project(b.x.float(), structure, None)
+    _, transition, _, _ = conv.gates(projections, structure)
     assert bool((transition > 0).all()) and bool((transition < 1).all())
     transition.sum().backward()  # not saturated, unlike the random init with std 10
     assert conv.lin_node_gates.bias.grad.view(4, 4)[3].abs().min() > 1e-3
@@ -203,8 +204,7 @@ def test_p_mode_transitions_sum_below_one_per_group(group):
     dag = LineDAGIndex.from_data(b)
     structure = conv.orient(b.edge_index, dag)
     with torch.no_grad():
-        _, transition, _, _ = conv.gates(conv.project(b.x, b.edge_index, dag, b.edge_attr),
-                                         structure)
+        _, transition, _, _ = conv.gates(conv.project(b.x, structure, b.edge_attr), structure)
     into, out = structure.line_index
     group_id = into if group == "fanout" else out
     sums = torch.zeros(structure.tail.numel(), conv.heads).index_add_(0, group_id,

@@ -204,21 +204,22 @@ class PLSTMConv(MessagePassing):
             line_index = line_index[:, keep]
         return OrientedLineDAG(dag.dag_edge, tail, head, line_index, level)
 
-    def project(self, x: Tensor, edge_index: Tensor, dag: LineDAGIndex,
+    def project(self, x: Tensor, structure: OrientedLineDAG,
                 edge_attr: OptTensor) -> Projections:
-        """The linear maps of the input, which both orientations share."""
+        """The linear maps of the input, which both orientations share (``structure`` may be
+        either: the edge part depends on the two end nodes, not on which is the tail)."""
         if edge_attr is None:
             if self.edge_dim is not None:
                 raise ValueError("PLSTMConv: built with edge_dim but called without edge_attr")
             per_node = self.lin_edge_gates(x)
-            ends = edge_index[:, dag.dag_edge]
-            edge = (per_node.index_select(0, ends[0]) + per_node.index_select(0, ends[1])) / 2
+            edge = (per_node.index_select(0, structure.tail)
+                    + per_node.index_select(0, structure.head)) / 2
         else:
             expected = self.edge_dim if self.edge_dim is not None else self.in_channels
             if edge_attr.size(-1) != expected:
                 raise ValueError(f"PLSTMConv: edge_attr has {edge_attr.size(-1)} features, "
                                  f"expected {expected}; consider setting 'edge_dim'")
-            edge = self.lin_edge_gates(edge_attr).index_select(0, dag.dag_edge)
+            edge = self.lin_edge_gates(edge_attr).index_select(0, structure.dag_edge)
         query, key, value = self.lin_qkv(x).view(-1, 3, self.heads, self.head_channels).unbind(1)
         return Projections(query, key, value, self.lin_node_gates(x).view(-1, 4, self.heads),
                            edge.view(-1, 4, self.heads))
@@ -254,19 +255,18 @@ class PLSTMConv(MessagePassing):
         orientation (see :meth:`orient`): the positional tensors (query, key, value, source,
         transition, mark, direct, DAG edges, line edges) and the keyword options
         ``edge_level`` and ``batch``."""
-        dag = self.line_dag(x, edge_index, dag, batch)
-        return self.oriented_inputs(self.project(x, edge_index, dag, edge_attr),
-                                    self.orient(edge_index, dag, reverse), batch)
+        structure = self.orient(edge_index, self.line_dag(x, edge_index, dag, batch), reverse)
+        return self.oriented_inputs(self.project(x, structure, edge_attr), structure, batch)
 
     def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None,
                 dag: LineDAGIndex | None = None, batch: OptTensor = None) -> Tensor:
         orientations = (False, True) if self.bidirectional else (self.reverse,)
         dag = self.line_dag(x, edge_index, dag, batch)
-        projections = self.project(x, edge_index, dag, edge_attr)  # shared by both orientations
+        structures = [self.orient(edge_index, dag, reverse) for reverse in orientations]
+        projections = self.project(x, structures[0], edge_attr)  # shared by both orientations
         out = 0
-        for reverse in orientations:
-            inputs, options = self.oriented_inputs(projections,
-                                                   self.orient(edge_index, dag, reverse), batch)
+        for structure in structures:
+            inputs, options = self.oriented_inputs(projections, structure, batch)
             out = out + plstm_dag(*inputs, engine=self.engine, **options)
         out = self.norm(out / len(orientations)).reshape(-1, self.out_channels)
         return self.lin_out(out)
