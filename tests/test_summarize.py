@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
 
 
-def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True):
+def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True,
+              pooling="mean"):
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     network = "gine" if model.startswith("gine") else "plstm"
@@ -19,7 +21,8 @@ def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True
         "dataset": dataset, "model": model, "seed": seed, "fold": None, "metric": metric,
         "val_metric": val, "test_metric": test, "params": 1000, "epochs": 30,
         "wall_time_s": 60.0, "hardware": "cpu",
-        "config": {"model": network, "plstm": {"readout_norm": readout_norm}}}))
+        "config": {"model": network,
+                   "plstm": {"readout_norm": readout_norm, "pooling": pooling}}}))
 
 
 def test_tables_readme_block_and_ablations(tmp_path):
@@ -27,9 +30,9 @@ def test_tables_readme_block_and_ablations(tmp_path):
     out.mkdir()
     tests = [0.70, 0.74, 0.66]
     for seed, test in enumerate(tests):
-        write_run(runs, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.9, test)
-    write_run(ablations, "ogbg-molbbbp", "order-index", 0, "rocauc", 0.91, 0.5)
-    write_run(ablations, "ogbg-molbbbp", "default", 0, "rocauc", 0.93, 0.4)
+        write_run(runs, "ogbg-moltox21", "plstm", seed, "rocauc", 0.9, test)
+    write_run(ablations, "ogbg-moltox21", "order-index", 0, "rocauc", 0.91, 0.5)
+    write_run(ablations, "ogbg-moltox21", "default", 0, "rocauc", 0.93, 0.4)
     write_run(ablations, "ogbg-molesol", "blocks-P", 0, "rmse", 1.5, 1.0)
     write_run(ablations, "ogbg-molesol", "default", 0, "rmse", 1.2, 1.1)
     readme = tmp_path / "README.md"
@@ -38,9 +41,9 @@ def test_tables_readme_block_and_ablations(tmp_path):
                     str(ablations), "--out", str(out), "--readme", str(readme)], check=True)
     text = (out / "README.md").read_text()
     expected = f"{statistics.mean(tests):.4f} ± {statistics.stdev(tests):.4f}"
-    assert f"| ogbg-molbbbp | plstm | rocauc | {expected} |" in text
+    assert f"| ogbg-moltox21 | plstm | rocauc | {expected} |" in text
     # best validation first: higher ROC-AUC, lower RMSE
-    assert text.index("| ogbg-molbbbp | default") < text.index("| ogbg-molbbbp | order-index")
+    assert text.index("| ogbg-moltox21 | default") < text.index("| ogbg-moltox21 | order-index")
     assert text.index("| ogbg-molesol | default") < text.index("| ogbg-molesol | blocks-P")
     assert "- peptides-func: one training epoch" in text  # datasets without runs say why
     block = readme.read_text()
@@ -60,10 +63,10 @@ def test_rows_give_mean_and_unbiased_std(tmp_path):
     summarize = load_script()
     tests = [0.70, 0.74]
     for seed, test in enumerate(tests):
-        write_run(tmp_path, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.9, test)
+        write_run(tmp_path, "ogbg-moltox21", "plstm", seed, "rocauc", 0.9, test)
     write_run(tmp_path, "ogbg-molesol", "gine", 0, "rmse", 1.2, 1.0)
     rows = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path))}
-    several, one = rows["ogbg-molbbbp"], rows["ogbg-molesol"]
+    several, one = rows["ogbg-moltox21"], rows["ogbg-molesol"]
     assert several["test_mean"] == pytest.approx(statistics.mean(tests))
     assert several["test_std"] == pytest.approx(statistics.stdev(tests))
     assert several["test"] == f"{statistics.mean(tests):.4f} ± {statistics.stdev(tests):.4f}"
@@ -73,29 +76,29 @@ def test_rows_give_mean_and_unbiased_std(tmp_path):
 def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
     summarize = load_script()
     write_run(tmp_path / "runs", "ogbg-molhiv", "plstm", 0, "rocauc", 0.72, 0.70)
-    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 0, "rocauc", 0.93, 0.60)
+    write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 0, "rocauc", 0.93, 0.60)
     write_run(tmp_path / "ablations", "ogbg-molhiv", "degree-off", 0, "rocauc", 0.74, 0.73)
-    write_run(tmp_path / "ablations", "ogbg-molbbbp", "default", 0, "rocauc", 0.92, 0.61)
+    write_run(tmp_path / "ablations", "ogbg-moltox21", "default", 0, "rocauc", 0.92, 0.61)
     main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
     rows = summarize.with_main_defaults(
         summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
     labels = sorted((r["dataset"], r["model"]) for r in rows)
-    assert labels == [("ogbg-molbbbp", "default"), ("ogbg-molhiv", "default (main plstm runs)"),
-                      ("ogbg-molhiv", "degree-off")]
+    assert labels == [("ogbg-molhiv", "default (main plstm runs)"),
+                      ("ogbg-molhiv", "degree-off"), ("ogbg-moltox21", "default")]
 
 
 def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     """pLSTM runs from before batch norm on the graph embeddings became the default (configs
     without ``readout_norm``, or with it off) form their own rows, in both tables."""
     summarize = load_script()
-    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 0, "rocauc", 0.93, 0.60)
-    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 1, "rocauc", 0.92, 0.62,
+    write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 0, "rocauc", 0.93, 0.60)
+    write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 1, "rocauc", 0.92, 0.62,
               readout_norm=False)
-    write_run(tmp_path / "runs", "ogbg-molbbbp", "gine", 0, "rocauc", 0.94, 0.64,
+    write_run(tmp_path / "runs", "ogbg-moltox21", "gine", 0, "rocauc", 0.94, 0.64,
               readout_norm=False)
-    write_run(tmp_path / "ablations", "ogbg-molbbbp", "default", 0, "rocauc", 0.92, 0.61,
+    write_run(tmp_path / "ablations", "ogbg-moltox21", "default", 0, "rocauc", 0.92, 0.61,
               readout_norm=False)
-    write_run(tmp_path / "ablations", "ogbg-molbbbp", "readout-bn", 0, "rocauc", 0.94, 0.65)
+    write_run(tmp_path / "ablations", "ogbg-moltox21", "readout-bn", 0, "rocauc", 0.94, 0.65)
     main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
     assert sorted(r["model"] for r in main) == ["gine", "plstm", "plstm (no readout BN)"]
     rows = summarize.with_main_defaults(
@@ -103,7 +106,7 @@ def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     # the main seed-0 run has the adopted variant's config and seed: one row, marked the default
     assert sorted(r["model"] for r in rows) == [
         "default (no readout BN)", "readout-bn (now the default)"]
-    write_run(tmp_path / "runs", "ogbg-molbbbp", "plstm", 2, "rocauc", 0.93, 0.60)
+    write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 2, "rocauc", 0.93, 0.60)
     main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
     rows = summarize.with_main_defaults(
         summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
@@ -135,17 +138,17 @@ def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
     summarize = load_script()
     ablations = tmp_path / "ablations"
     for seed in (0, 1):
-        write_run(ablations, "ogbg-molbbbp", "default", seed, "rocauc", 0.90, 0.6,
+        write_run(ablations, "ogbg-moltox21", "default", seed, "rocauc", 0.90, 0.6,
                   readout_norm=False)
-        write_run(ablations, "ogbg-molbbbp", "readout-bn", seed, "rocauc", 0.91 - seed / 50, 0.6)
-        write_run(ablations, "ogbg-molbbbp", "blocks-1", seed, "rocauc", 0.90 + seed / 50, 0.6)
-        write_run(ablations, "ogbg-molbbbp", "blocks-3", seed, "rocauc", 0.95, 0.6,
+        write_run(ablations, "ogbg-moltox21", "readout-bn", seed, "rocauc", 0.91 - seed / 50, 0.6)
+        write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.90 + seed / 50, 0.6)
+        write_run(ablations, "ogbg-moltox21", "blocks-3", seed, "rocauc", 0.95, 0.6,
                   readout_norm=False)
     rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(ablations)),
                                         [])
     table = summarize.ablation_tables(rows)
     cells = [[cell.strip() for cell in line.strip("|").split("|")]
-             for line in table.splitlines() if line.startswith("| ogbg-molbbbp")]
+             for line in table.splitlines() if line.startswith("| ogbg-moltox21")]
     assert {cell[1]: cell[-1] for cell in cells} == {
         "readout-bn (now the default)": "better on 0; worse on 1",
         "blocks-1": "better on 1; worse on 0",
@@ -188,10 +191,12 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
 
 
 def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
-    """A kept default that a variant now beats by more than the spread over three runs, a variant
-    no decision covers and an adopted variant below the default it replaced, or with no lead
-    anywhere, are reported; fewer runs, an excluded variant, a lead within the spread and a lead
-    on a dataset the decision keeps the default despite (sum pooling on bbbp) are not."""
+    """A kept default that a variant now beats by more than the spread over three runs (sum
+    pooling on lipo, where mean stays), a variant no decision covers and an adopted variant
+    below the default it replaced (readout batch norm on tox21, sum pooling on bbbp), or with
+    no lead anywhere, are reported; fewer runs, an excluded variant, a lead within the spread,
+    the lead of a variant adopted there (sum pooling on bace) and the marked rows of an older
+    default are not."""
     summarize = load_script()
     folder = tmp_path / "ablations"
     for seed in range(3):
@@ -203,25 +208,88 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
         write_run(folder, "ogbg-molhiv", "lr-3e-4", seed, "rocauc", 0.705 + seed / 100, 0.6)
         write_run(folder, "ogbg-molhiv", "order-index", seed, "rocauc", 0.90, 0.6)
         write_run(folder, "ogbg-molhiv", "mystery", seed, "rocauc", 0.70, 0.6)
-        write_run(folder, "ogbg-molbbbp", "pool-sum", seed, "rocauc", 0.80 + seed / 100, 0.6)
-        write_run(folder / "old", "ogbg-molbbbp", "default", seed, "rocauc", 0.90 + seed / 100,
-                  0.6, readout_norm=False)
-        write_run(folder, "ogbg-molbbbp", "readout-bn", seed, "rocauc", 0.50, 0.6)
+        write_run(folder / "old", "ogbg-moltox21", "default", seed, "rocauc",
+                  0.90 + seed / 100, 0.6, readout_norm=False)
+        write_run(folder, "ogbg-moltox21", "readout-bn", seed, "rocauc", 0.50, 0.6)
         write_run(folder / "old", "ogbg-molhiv", "norm-fanin", seed, "rocauc", 0.90, 0.6,
                   readout_norm=False)  # against the older default: history, not checked
+        for dataset, mean, summed in [("ogbg-molbbbp", 0.90, 0.80), ("ogbg-molbace", 0.70, 0.80),
+                                      ("ogbg-mollipo", 0.70, 0.80)]:
+            write_run(folder, dataset, "default", seed, "rocauc", mean + seed / 100, 0.6)
+            write_run(folder, dataset, "pool-sum", seed, "rocauc", summed + seed / 100, 0.6,
+                      pooling="sum")
+        write_run(folder, "ogbg-molbbbp", "blocks-1", seed, "rocauc", 0.99, 0.6)  # history
     for seed in range(2):
         write_run(folder, "ogbg-molhiv", "width-32", seed, "rocauc", 0.90, 0.6)
     rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(folder)), [])
     stale = summarize.stale_decisions(rows)
-    assert len(stale) == 4, stale
-    assert stale[0].startswith("ogbg-molbbbp `readout-bn` (3 runs): -0.4100, below by more")
+    assert len(stale) == 6, stale
+    assert stale[0].startswith("ogbg-molbbbp `pool-sum` (3 runs): -0.1000, below by more")
     assert stale[0].endswith("but the decision adopted it")
     assert stale[1].startswith("ogbg-molhiv `mystery` (3 runs): ")
     assert stale[1].endswith("but no decision covers `mystery`")
     assert stale[2].startswith("ogbg-molhiv `norm-fanin` (3 runs): +0.1000, more than the spread")
     assert stale[2].endswith("but the decision keeps the default")
-    assert stale[3] == ("`readout-bn` was adopted, but beats the default it replaced by more "
+    assert stale[3].startswith("ogbg-mollipo `pool-sum` (3 runs): +0.1000, more than the spread")
+    assert stale[3].endswith("but the decision keeps the default")
+    assert stale[4].startswith("ogbg-moltox21 `readout-bn` (3 runs): -0.4100, below by more")
+    assert stale[4].endswith("but the decision adopted it")
+    assert stale[5] == ("`readout-bn` was adopted, but beats the default it replaced by more "
                         "than the spread on no dataset")
+
+
+def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
+    """Sum pooling is the default of bbbp only (of these datasets): there, mean-pooling runs
+    carry the `(mean pooling)` mark beside `(no readout BN)`, the `pool-sum` runs are today's
+    default and compare with the mean-pooling default they replaced; on sider `pool-sum` is a
+    variant of the unmarked default."""
+    summarize = load_script()
+    runs, ablations = tmp_path / "runs", tmp_path / "ablations"
+    for seed in range(2):
+        write_run(runs, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.90, 0.6)
+        write_run(runs, "ogbg-molbbbp", "plstm", seed + 2, "rocauc", 0.80, 0.6,
+                  readout_norm=False)
+        write_run(runs, "ogbg-molsider", "plstm", seed, "rocauc", 0.60, 0.6)
+        for dataset in ("ogbg-molbbbp", "ogbg-molsider"):
+            write_run(ablations, dataset, "pool-sum", seed, "rocauc", 0.95 - seed / 10, 0.6,
+                      pooling="sum")
+    write_run(runs, "ogbg-molbbbp", "plstm", 5, "rocauc", 0.95, 0.6, pooling="sum")
+    main = summarize.summary_rows(summarize.load_runs(runs))
+    assert sorted((r["dataset"], r["model"], r["runs"]) for r in main) == [
+        ("ogbg-molbbbp", "plstm", 1), ("ogbg-molbbbp", "plstm (mean pooling)", 2),
+        ("ogbg-molbbbp", "plstm (mean pooling) (no readout BN)", 2),
+        ("ogbg-molsider", "plstm", 2)]
+    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(ablations)),
+                                        main)
+    labels = {(r["dataset"], r["model"]): r for r in rows}
+    assert sorted(labels) == [
+        ("ogbg-molbbbp", "default (main plstm runs)"),  # seed 5: not a copy of the ablation
+        ("ogbg-molbbbp", "default (main plstm runs) (mean pooling)"),
+        ("ogbg-molbbbp", "default (main plstm runs) (mean pooling) (no readout BN)"),
+        ("ogbg-molbbbp", "pool-sum (now the default)"),
+        ("ogbg-molsider", "default (main plstm runs)"), ("ogbg-molsider", "pool-sum")]
+    for dataset, variant, reference in [
+            ("ogbg-molbbbp", "pool-sum (now the default)",
+             "default (main plstm runs) (mean pooling)"),
+            ("ogbg-molsider", "pool-sum", "default (main plstm runs)")]:
+        assert summarize.default_for(labels[dataset, variant], rows)["model"] == reference
+
+
+def test_configs_follow_the_adopted_defaults():
+    """Every config sets an option adopted per dataset to the replaced value exactly where the
+    decision did not adopt it: the decision, the configs and the marks agree."""
+    summarize = load_script()
+    configs = {}
+    for path in sorted((SCRIPT.parents[1] / "configs").glob("*.yaml")):
+        config = yaml.safe_load(path.read_text())
+        configs[config["data"]["dataset"]] = config["plstm"]
+    per_dataset = [a for a in summarize.ADOPTIONS if a.datasets]
+    assert per_dataset
+    for adoption in per_dataset:
+        assert set(adoption.datasets) <= set(configs)
+        for dataset, options in configs.items():
+            replaced = options[adoption.option] == adoption.replaced
+            assert replaced != (dataset in adoption.datasets), (dataset, adoption.option)
 
 
 def test_committed_runs_support_the_ablation_decisions():
