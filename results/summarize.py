@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -526,17 +527,20 @@ def plot(rows: list[dict], path: Path) -> None:
     sizes = [len({r["dataset"] for r in group}) for _, group in panels]
     fig, axes = plt.subplots(1, len(panels), figsize=(max(6, 1.1 * sum(sizes) + 2), 4),
                              width_ratios=sizes, squeeze=False)
-    width = 0.8 / max(len(models), 1)
     for ax, (title, group) in zip(axes[0], panels):
         datasets = sorted({r["dataset"] for r in group})
-        for i, model in enumerate(models):
-            mine = {r["dataset"]: r for r in group if r["model"] == model}
-            xs = [j + i * width for j, d in enumerate(datasets) if d in mine]
-            ax.bar(xs, [mine[d]["test_mean"] for d in datasets if d in mine], width,
-                   yerr=[mine[d]["test_std"] for d in datasets if d in mine], capsize=3,
-                   label=model, color=colours[model])
-        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(datasets))], datasets,
-                      rotation=30, ha="right")
+        by_dataset = {d: [r for m in models for r in group if r["dataset"] == d
+                          and r["model"] == m] for d in datasets}
+        width = 0.8 / max(map(len, by_dataset.values()))
+        for j, dataset in enumerate(datasets):  # the bars of a dataset centred on its tick
+            present = by_dataset[dataset]
+            for i, row in enumerate(present):
+                ax.bar(j + (i - (len(present) - 1) / 2) * width, row["test_mean"], width,
+                       yerr=row["test_std"], capsize=3, color=colours[row["model"]])
+        ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right")
+        if higher_is_better(group[0]["metric"]):  # from just below the lowest bar, not from 0
+            low = min(r["test_mean"] - r["test_std"] for r in group)
+            ax.set_ylim(bottom=max(0.0, math.floor(10 * low - 0.5) / 10))
         ax.set_title(title)
         ax.set_ylabel("test metric")
     # one legend for both panels: a panel lacks the models with no runs on its datasets
