@@ -407,8 +407,9 @@ def stale_decisions(rows: list[dict]) -> list[str]:
     """Where the ablation rows of today's defaults (rows without marks) no longer support
     :data:`ABLATION_DECISIONS`, one line each: a kept default that a variant now beats by more
     than the spread over at least :data:`MIN_RUNS` runs, an adopted variant with such rows that
-    beats the default it replaced in none of them or scores below it in one, or a variant with
-    that many runs that no decision covers."""
+    beats the default it replaced in none of them or scores below it in one (one adopted on
+    named datasets only: that does not beat it by more than the spread on one of them), or a
+    variant with that many runs that no decision covers."""
     decided = {v: d for d in ABLATION_DECISIONS for v in d.variants}
     problems, adopted_verdicts = [], defaultdict(list)
     for row in rows:
@@ -421,9 +422,9 @@ def stale_decisions(rows: list[dict]) -> list[str]:
         verdict = comparison(row, reference)[2]
         if variant not in decided:
             problems.append(f"{where}, but no decision covers `{variant}`")
-        elif adoption_of(variant, row["dataset"]):
+        elif adoption := adoption_of(variant, row["dataset"]):
             adopted_verdicts[variant].append(verdict)
-            if verdict == BELOW:
+            if verdict == BELOW or (adoption.datasets and verdict != MORE):
                 problems.append(f"{where}, but the decision adopted it")
         elif verdict == MORE:
             problems.append(f"{where}, but the decision keeps the default")
