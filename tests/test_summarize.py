@@ -305,3 +305,16 @@ def test_committed_runs_support_the_ablation_decisions():
         summarize.summary_rows(summarize.load_runs(results / "ablations")), main)
     assert any(r["model"] == "readout-bn" + summarize.ADOPTED for r in rows)
     assert summarize.stale_decisions(rows) == []
+
+
+def test_committed_readmes_are_regenerated_from_the_committed_runs(tmp_path):
+    """The results tables in README.md and results/README.md are what the script makes of the
+    committed run files now, so a run file committed without regenerating them fails here."""
+    root = SCRIPT.parents[1]
+    readme, out = tmp_path / "README.md", tmp_path / "results"
+    readme.write_text((root / "README.md").read_text())
+    out.mkdir()
+    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--readme", str(readme)],
+                   check=True, capture_output=True)
+    assert readme.read_text() == (root / "README.md").read_text()
+    assert (out / "README.md").read_text() == (root / "results" / "README.md").read_text()
