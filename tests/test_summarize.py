@@ -318,3 +318,34 @@ def test_committed_readmes_are_regenerated_from_the_committed_runs(tmp_path):
                    check=True, capture_output=True)
     assert readme.read_text() == (root / "README.md").read_text()
     assert (out / "README.md").read_text() == (root / "results" / "README.md").read_text()
+
+
+def test_validation_agreement_counts_each_training_once(tmp_path):
+    summarize = load_script()
+    runs, ablations = tmp_path / "runs", tmp_path / "ablations"
+    # five configurations of three seeds: test rises with validation across configurations,
+    # falls with it within each one
+    for k in range(5):
+        for seed in range(3):
+            write_run(ablations, "ogbg-molhiv", f"variant-{k}", seed, "rocauc",
+                      0.70 + 0.02 * k + 0.001 * seed, 0.70 + 0.02 * k - 0.001 * seed)
+    for seed in range(3):  # copies of variant-0: the same trainings under the main runs
+        source = ablations / "ogbg-molhiv" / "variant-0" / f"seed{seed}.json"
+        copy = runs / "ogbg-molhiv" / "plstm" / f"seed{seed}.json"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(json.dumps({**json.loads(source.read_text()), "model": "plstm",
+                                    "copied_from": str(source)}))
+    write_run(runs, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.9, 0.1)  # not a pLSTM run
+    write_run(runs, "ogbg-molesol", "plstm", 0, "rmse", 1.0, 1.0)  # too few runs to correlate
+    (row,) = summarize.validation_agreement(runs, ablations)
+    assert row["dataset"] == "ogbg-molhiv" and row["runs"] == 15
+    assert row["configurations"] == 5  # variant-0's runs count once, under plstm
+    assert row["over_means"].statistic == pytest.approx(1.0)
+    values = [(0.70 + 0.02 * k + 0.001 * s, 0.70 + 0.02 * k - 0.001 * s)
+              for k in range(5) for s in range(3)]
+    ranks = [sorted(column).index(v) for column in zip(*values) for v in column]
+    n = len(values)
+    d2 = sum((a - b) ** 2 for a, b in zip(ranks[:n], ranks[n:]))
+    assert row["over_runs"].statistic == pytest.approx(1 - 6 * d2 / (n * (n * n - 1)))
+    table = summarize.agreement_table([row])
+    assert "| ogbg-molhiv | 15 | " in table and "| 5 | +1.00 (p < 0.001) |" in table
