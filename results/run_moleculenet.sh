@@ -8,6 +8,8 @@
 # stepped 7.6x slower, barely more throughput than one (benchmarks/README.md).
 #   [MODELS="plstm gine"] [EPOCHS=30] bash results/run_moleculenet.sh [datasets...]  (default: bbbp bace)
 #   (Peptides-func as LRGB, on a GPU, seeds 0-2 of both models: bash results/run_moleculenet.sh peptides-func)
+# (ogbg-molmuv at 10 epochs, both models: a GINE epoch takes about 10 min on one thread, a pLSTM
+#  epoch about 3 min: EPOCHS=10 bash results/run_moleculenet.sh muv)
 # (bbbp and bace were run with EPOCHS=30; ogbg-molhiv one seed at a time, one loop per model:
 #  for s in 0 1 2 3 4 5 6 7 8 9; do MODELS=plstm SEEDS=$s EPOCHS=15 bash results/run_moleculenet.sh hiv; done)
 # (PROTEINS folds 3 on of plstm-no-readout-bn, run after readout batch norm became the default:

@@ -292,7 +292,9 @@ ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the datas
                   "compare a variant with that default (for an adopted variant, the default it "
                   "replaced): the gain of its validation mean (negative where it is worse) against"
                   " that spread, and, pairing its seeds with the same seeds of the default, where "
-                  "its validation metric is better, worse or the same to four decimals.")
+                  "its validation metric is better, worse or the same to four decimals. How "
+                  "far a choice made on validation carries over to test differs by dataset: "
+                  "see the last section.")
 
 
 @dataclass(frozen=True)
