@@ -556,14 +556,14 @@ AGREEMENT_INTRO = ("Whether a higher validation metric goes with a higher test m
                    "on validation, as the ablations choose, is not expected to score higher on "
                    "test (on the OGB datasets the scaffold split gives validation and test "
                    "molecules of other scaffolds than training and than each other; ogb#235). "
-                   "On the TU datasets "
-                   "each run is a fold with its own validation and test graphs, about a tenth "
-                   "of the dataset each.")
+                   "On the TU datasets each run is a fold with its own validation and test "
+                   "graphs, about a tenth of the dataset each.")
 
 
 def agreement_table(rows: list[dict]) -> str:
     if not rows:
         return ""
+
     def rho(result) -> str:
         if result is None:
             return ""
