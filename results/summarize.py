@@ -217,9 +217,6 @@ def longer_budget_note(rows: list[dict]) -> str:
 NOT_RUN_REASONS = {
     "ogbg-molpcba": "its molecules are not in the offline data (`../shared/data` holds the split "
                     "only) and nothing can be downloaded here.",
-    "ogbg-molmuv": "93,087 molecules, 2.3 times ogbg-molhiv: ogbg-molhiv's epoch times scaled by "
-                   "size give about 4 h per pLSTM seed and 8 h per GINE seed at 30 epochs on one "
-                   "thread, left for a GPU.",
     "peptides-func": "one training epoch (batches of 128 peptides of about 150 atoms) took "
                      "20.6 min for pLSTM (4 blocks, 946,986 parameters) and 14.3 min for GINE "
                      "(2,324,115 parameters), measured on one thread while two trainings shared "
