@@ -509,25 +509,26 @@ def ablation_tables(rows: list[dict]) -> str:
 MIN_AGREEMENT_RUNS, MIN_CONFIGURATIONS = 10, 5
 
 
-def validation_agreement(*folders: Path) -> list[dict]:
-    """Per dataset, how well the validation metric ranks the pLSTM runs of ``folders`` (main runs
-    and ablations) by their test metric: Spearman's rank correlation (and its p-value) over the
-    runs, each training counted once, and over the means of the configurations with at least
-    :data:`MIN_RUNS` runs. A copied run (``copied_from``) repeats the training it was copied from
-    (same dataset, seed, metrics and wall time) and counts in the configuration it was copied to.
+def validation_agreement(*groups: dict[tuple[str, str], list[dict]]) -> list[dict]:
+    """Per dataset, how well the validation metric ranks the pLSTM runs of ``groups`` (each as
+    :func:`load_runs` gives it: the main runs, the ablations) by their test metric: Spearman's
+    rank correlation (and its p-value) over the runs, each training counted once, and over the
+    means of the configurations with at least :data:`MIN_RUNS` runs. A copied run
+    (``copied_from``) repeats the training it was copied from (same dataset, seed, metrics and
+    wall time) and counts in the configuration it was copied to.
     """
     from scipy.stats import spearmanr
 
     trainings = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*seed*.json")):
-            run = json.loads(path.read_text())
-            if run["config"]["model"] != "plstm":
-                continue
-            identity = (run["dataset"], run_id(run), run["val_metric"], run["test_metric"],
-                        run["wall_time_s"])
-            if "copied_from" in run or identity not in trainings:
-                trainings[identity] = ((folder.name, run_label(run)), run)
+    labelled = ((index, label, run) for index, group in enumerate(groups)
+                for (_, label), runs in group.items() for run in runs)
+    for index, label, run in labelled:
+        if run["config"]["model"] != "plstm":
+            continue
+        identity = (run["dataset"], run_id(run), run["val_metric"], run["test_metric"],
+                    run["wall_time_s"])
+        if "copied_from" in run or identity not in trainings:
+            trainings[identity] = ((index, label), run)
     by_dataset = defaultdict(lambda: defaultdict(list))
     for configuration, run in trainings.values():
         by_dataset[run["dataset"]][configuration].append((run["val_metric"], run["test_metric"]))
@@ -637,13 +638,15 @@ def main() -> None:
     parser.add_argument("--readme", type=Path, default=HERE.parent / "README.md",
                         help="project README whose results block is regenerated")
     args = parser.parse_args()
-    rows = summary_rows(load_runs(args.runs))
+    main_runs = load_runs(args.runs)
+    rows = summary_rows(main_runs)
     text, stale = tables(rows), []
     if args.ablations.is_dir():
-        ablations = with_main_defaults(summary_rows(load_runs(args.ablations)), rows)
+        ablation_runs = load_runs(args.ablations)
+        ablations = with_main_defaults(summary_rows(ablation_runs), rows)
         text += "\n" + ablation_tables(ablations)
         stale = stale_decisions(ablations)
-        text += "\n" + agreement_table(validation_agreement(args.runs, args.ablations))
+        text += "\n" + agreement_table(validation_agreement(main_runs, ablation_runs))
     intro = INTRO + longer_budget_note(rows)
     (args.out / "README.md").write_text(f"# Results\n\n{intro}\n\n{text}")
     update_readme(args.readme, f"{intro}\n\n{text}")

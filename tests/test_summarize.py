@@ -337,7 +337,8 @@ def test_validation_agreement_counts_each_training_once(tmp_path):
                                     "copied_from": str(source)}))
     write_run(runs, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.9, 0.1)  # not a pLSTM run
     write_run(runs, "ogbg-molesol", "plstm", 0, "rmse", 1.0, 1.0)  # too few runs to correlate
-    (row,) = summarize.validation_agreement(runs, ablations)
+    (row,) = summarize.validation_agreement(summarize.load_runs(runs),
+                                            summarize.load_runs(ablations))
     assert row["dataset"] == "ogbg-molhiv" and row["runs"] == 15
     assert row["configurations"] == 5  # variant-0's runs count once, under plstm
     assert row["over_means"].statistic == pytest.approx(1.0)
