@@ -10,10 +10,18 @@ import pytest
 import yaml
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
+CONFIGS = SCRIPT.parents[1] / "configs"
+
+
+def config_lr(dataset):
+    """The learning rate of the dataset's config (1e-3, the others', where it has none)."""
+    path = CONFIGS / f"{dataset}.yaml"
+    return yaml.safe_load(path.read_text())["optim"]["lr"] if path.exists() else 1e-3
 
 
 def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True,
-              pooling="mean"):
+              pooling="mean", lr=None):
+    """A run file; its learning rate is that of the dataset's config unless ``lr`` is given."""
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     network = "gine" if model.startswith("gine") else "plstm"
@@ -22,7 +30,8 @@ def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True
         "val_metric": val, "test_metric": test, "params": 1000, "epochs": 30,
         "wall_time_s": 60.0, "hardware": "cpu",
         "config": {"model": network,
-                   "plstm": {"readout_norm": readout_norm, "pooling": pooling}}}))
+                   "plstm": {"readout_norm": readout_norm, "pooling": pooling},
+                   "optim": {"lr": config_lr(dataset) if lr is None else lr}}}))
 
 
 def test_tables_readme_block_and_ablations(tmp_path):
@@ -278,20 +287,40 @@ def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
         assert summarize.default_for(labels[dataset, variant], rows)["model"] == reference
 
 
+def test_a_shared_option_marks_the_runs_of_every_model(tmp_path):
+    """The learning rate (``optim.lr``, shared by the models) was replaced on bbbp only: runs of
+    either model at the old rate carry its mark there and nowhere else, while an adopted
+    ``plstm`` option marks pLSTM runs only."""
+    summarize = load_script()
+    for model in ("plstm", "gine"):
+        for dataset in ("ogbg-molbbbp", "ogbg-molhiv"):
+            write_run(tmp_path, dataset, model, 0, "rocauc", 0.9, 0.6, lr=1e-3)
+        write_run(tmp_path, "ogbg-molbbbp", model, 1, "rocauc", 0.9, 0.6, pooling="sum")
+        write_run(tmp_path, "ogbg-moltox21", model, 0, "rocauc", 0.9, 0.6, readout_norm=False)
+    labels = sorted((r["dataset"], r["model"], r["seeds"])
+                    for r in summarize.summary_rows(summarize.load_runs(tmp_path)))
+    assert labels == [
+        ("ogbg-molbbbp", "gine", [1]), ("ogbg-molbbbp", "gine (lr 1e-3)", [0]),
+        ("ogbg-molbbbp", "plstm", [1]), ("ogbg-molbbbp", "plstm (lr 1e-3) (mean pooling)", [0]),
+        ("ogbg-molhiv", "gine", [0]), ("ogbg-molhiv", "plstm", [0]),
+        ("ogbg-moltox21", "gine", [0]), ("ogbg-moltox21", "plstm (no readout BN)", [0])]
+
+
 def test_configs_follow_the_adopted_defaults():
     """Every config sets an option adopted per dataset to the replaced value exactly where the
     decision did not adopt it: the decision, the configs and the marks agree."""
     summarize = load_script()
     configs = {}
-    for path in sorted((SCRIPT.parents[1] / "configs").glob("*.yaml")):
+    for path in sorted(CONFIGS.glob("*.yaml")):
         config = yaml.safe_load(path.read_text())
-        configs[config["data"]["dataset"]] = config["plstm"]
+        configs[config["data"]["dataset"]] = config
     per_dataset = [a for a in summarize.ADOPTIONS if a.datasets]
-    assert per_dataset
+    assert {a.option for a in per_dataset} == {"plstm.pooling", "optim.lr"}
     for adoption in per_dataset:
         assert set(adoption.datasets) <= set(configs)
-        for dataset, options in configs.items():
-            replaced = options[adoption.option] == adoption.replaced
+        section, key = adoption.option.split(".")
+        for dataset, config in configs.items():
+            replaced = config[section][key] == adoption.replaced
             assert replaced != (dataset in adoption.datasets), (dataset, adoption.option)
 
 
