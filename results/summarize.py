@@ -317,7 +317,7 @@ class Adoption:
         config = run["config"]
         applies = section == config["model"] or section not in MODEL_SECTIONS
         return (applies and self.holds_on(run["dataset"])
-                and config.get(section, {}).get(key, self.replaced) == self.replaced)
+                and config[section].get(key, self.replaced) == self.replaced)
 
 
 @dataclass(frozen=True)
