@@ -459,42 +459,42 @@ def stale_decisions(rows: list[dict]) -> list[str]:
 
 
 def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
-    """Ablation rows plus, where a dataset's ablations have no ``default`` runs with the same
-    marks, the main pLSTM runs (the same config) at the same number of epochs, labelled as
-    such. An unmarked row of a variant adopted on its dataset is labelled :data:`ADOPTED`: its
-    runs are runs of today's default, and main runs of the same seeds are those runs again
-    (copied), so they add no row."""
+    """Ablation rows plus, for each number of epochs a dataset's ablations ran at, where they
+    have no ``default`` runs at that budget with the same marks, the main pLSTM runs (the same
+    config) at that budget, labelled as such. An unmarked row of a variant adopted on its
+    dataset is labelled :data:`ADOPTED`: its runs are runs of today's default, and main runs of
+    the same seeds and budget are those runs again (copied), so they add no row."""
     labelled = [{**r, "model": r["model"] + ADOPTED}
                 if not marks_in(r["model"]) and adoption_of(r["model"], r["dataset"]) else r
                 for r in ablations]
-    covered = {(r["dataset"], r["model"]) for r in ablations}
-    epochs = {r["dataset"]: r["epochs"] for r in ablations}
-    adopted = {(r["dataset"], tuple(r["seeds"])) for r in labelled
+    covered = {(r["dataset"], r["epochs"], r["model"]) for r in ablations}
+    budgets = {(r["dataset"], r["epochs"]) for r in ablations}
+    adopted = {(r["dataset"], r["epochs"], tuple(r["seeds"])) for r in labelled
                if r["model"].endswith(ADOPTED)}
     extra = []
     for row in main:
         marks = row["model"].removeprefix("plstm")
-        if (unmarked(row["model"]) == "plstm"
-                and (row["dataset"], "default" + marks) not in covered
-                and epochs.get(row["dataset"]) == row["epochs"]
-                and (marks or (row["dataset"], tuple(row["seeds"])) not in adopted)):
+        budget = row["dataset"], row["epochs"]
+        if (unmarked(row["model"]) == "plstm" and budget in budgets
+                and (*budget, "default" + marks) not in covered
+                and (marks or (*budget, tuple(row["seeds"])) not in adopted)):
             extra.append({**row, "model": "default (main plstm runs)" + marks})
     return labelled + extra
 
 
 def default_for(row: dict, rows: list[dict]) -> dict | None:
-    """The row a variant is compared with: its dataset's default with the same marks (where no
-    ``default`` runs have them, the adopted variant, which is that default); for a variant
-    adopted on that dataset, the default it replaced (which has its mark too); None for a
-    default."""
+    """The row a variant is compared with: its dataset's default at the same number of epochs
+    with the same marks (where no ``default`` runs have them, the adopted variant, which is
+    that default); for a variant adopted on that dataset, the default it replaced (which has
+    its mark too); None for a default."""
     if row["model"].startswith("default"):
         return None
     wanted = marks_in(row["model"])
     adoption = adoption_of(unmarked(row["model"]), row["dataset"])
     if adoption is not None:
         wanted |= {adoption.mark}
-    same = [r for r in rows if r["dataset"] == row["dataset"] and r is not row
-            and marks_in(r["model"]) == wanted]
+    same = [r for r in rows if r["dataset"] == row["dataset"] and r["epochs"] == row["epochs"]
+            and r is not row and marks_in(r["model"]) == wanted]
     defaults = [r for r in same if r["model"].startswith("default")]
     adopted = [r for r in same if r["model"].endswith(ADOPTED)]
     return next(iter(defaults + adopted), None)

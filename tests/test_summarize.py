@@ -20,14 +20,14 @@ def config_lr(dataset):
 
 
 def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True,
-              pooling="mean", lr=None):
+              pooling="mean", lr=None, epochs=30):
     """A run file; its learning rate is that of the dataset's config unless ``lr`` is given."""
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     network = "gine" if model.startswith("gine") else "plstm"
     path.write_text(json.dumps({
         "dataset": dataset, "model": model, "seed": seed, "fold": None, "metric": metric,
-        "val_metric": val, "test_metric": test, "params": 1000, "epochs": 30,
+        "val_metric": val, "test_metric": test, "params": 1000, "epochs": epochs,
         "wall_time_s": 60.0, "hardware": "cpu",
         "config": {"model": network,
                    "plstm": {"readout_norm": readout_norm, "pooling": pooling},
@@ -94,6 +94,27 @@ def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
     labels = sorted((r["dataset"], r["model"]) for r in rows)
     assert labels == [("ogbg-molhiv", "default (main plstm runs)"),
                       ("ogbg-molhiv", "degree-off"), ("ogbg-moltox21", "default")]
+
+
+def test_a_variant_is_compared_with_the_default_of_its_budget(tmp_path):
+    """A variant run at the main runs' 30 epochs, on a dataset whose other ablations ran at 10,
+    is compared with the main runs, not with the 10-epoch default."""
+    summarize = load_script()
+    runs, ablations = tmp_path / "runs", tmp_path / "ablations"
+    for seed in (0, 1, 2):
+        write_run(runs, "ogbg-moltox21", "plstm", seed, "rocauc", 0.80, 0.7)
+        write_run(ablations, "ogbg-moltox21", "default", seed, "rocauc", 0.70, 0.6, epochs=10)
+        write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.70, 0.6, epochs=10)
+        write_run(ablations, "ogbg-moltox21", "lr-3e-4", seed, "rocauc", 0.79 + seed / 1000,
+                  0.7, lr=3e-4)
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(ablations)),
+        summarize.summary_rows(summarize.load_runs(runs)))
+    by_label = {r["model"]: r for r in rows}
+    assert summarize.default_for(by_label["lr-3e-4"], rows) is by_label[
+        "default (main plstm runs)"]
+    assert summarize.default_for(by_label["blocks-1"], rows) is by_label["default"]
+    assert summarize.stale_decisions(rows) == []  # 0.79 is below 0.80, not above 0.70
 
 
 def test_runs_without_readout_batch_norm_are_marked(tmp_path):
