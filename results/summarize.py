@@ -461,6 +461,12 @@ def stale_decisions(rows: list[dict]) -> list[str]:
     return problems
 
 
+def budget(row: dict) -> tuple[str, int]:
+    """The dataset and number of epochs of a row: a variant compares only with a default of
+    the same budget."""
+    return row["dataset"], row["epochs"]
+
+
 def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
     """Ablation rows plus, for each number of epochs a dataset's ablations ran at, where they
     have no ``default`` runs at that budget with the same marks, the main pLSTM runs (the same
@@ -470,17 +476,15 @@ def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
     labelled = [{**r, "model": r["model"] + ADOPTED}
                 if not marks_in(r["model"]) and adoption_of(r["model"], r["dataset"]) else r
                 for r in ablations]
-    covered = {(r["dataset"], r["epochs"], r["model"]) for r in ablations}
-    budgets = {(r["dataset"], r["epochs"]) for r in ablations}
-    adopted = {(r["dataset"], r["epochs"], tuple(r["seeds"])) for r in labelled
-               if r["model"].endswith(ADOPTED)}
+    covered = {(*budget(r), r["model"]) for r in ablations}
+    budgets = {budget(r) for r in ablations}
+    adopted = {(*budget(r), tuple(r["seeds"])) for r in labelled if r["model"].endswith(ADOPTED)}
     extra = []
     for row in main:
         marks = row["model"].removeprefix("plstm")
-        budget = row["dataset"], row["epochs"]
-        if (unmarked(row["model"]) == "plstm" and budget in budgets
-                and (*budget, "default" + marks) not in covered
-                and (marks or (*budget, tuple(row["seeds"])) not in adopted)):
+        if (unmarked(row["model"]) == "plstm" and budget(row) in budgets
+                and (*budget(row), "default" + marks) not in covered
+                and (marks or (*budget(row), tuple(row["seeds"])) not in adopted)):
             extra.append({**row, "model": "default (main plstm runs)" + marks})
     return labelled + extra
 
@@ -496,8 +500,8 @@ def default_for(row: dict, rows: list[dict]) -> dict | None:
     adoption = adoption_of(unmarked(row["model"]), row["dataset"])
     if adoption is not None:
         wanted |= {adoption.mark}
-    same = [r for r in rows if r["dataset"] == row["dataset"] and r["epochs"] == row["epochs"]
-            and r is not row and marks_in(r["model"]) == wanted]
+    same = [r for r in rows if budget(r) == budget(row) and r is not row
+            and marks_in(r["model"]) == wanted]
     defaults = [r for r in same if r["model"].startswith("default")]
     adopted = [r for r in same if r["model"].endswith(ADOPTED)]
     return next(iter(defaults + adopted), None)
