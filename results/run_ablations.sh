@@ -38,6 +38,7 @@ run blocks-3 --plstm.num_layers 3
 run bidirectional --plstm.bidirectional true
 run pool-sum --plstm.pooling sum
 run pool-attention --plstm.pooling attention
+run width-192 --plstm.hidden_channels 192
 run width-48 --plstm.hidden_channels 48
 run width-32 --plstm.hidden_channels 32
 run lr-3e-4 --optim.lr 3e-4
