@@ -82,3 +82,32 @@ def test_train_step_barrier_names_the_missing_processes(tmp_path):
 
     with pytest.raises(SystemExit, match="fewer than 3 processes"):
         wait_for_all(tmp_path, "only", processes=3, timeout=0.2)
+
+
+@pytest.mark.parametrize("order", ["index", "bfs", "dfs"])
+def test_dag_reach_of_a_chain_oriented_end_to_end(order):
+    from benchmarks.dag_reach import reach
+    from plstm_graph.data import smiles_to_data
+    from plstm_graph.transforms import LineDAG
+
+    (pentane,) = LineDAG(order).transform_many([smiles_to_data("CCCCC")])
+    assert reach(pentane) == {"atoms": 5, "depth": 4, "p_reach": 1.0, "d_reach": 1.0}
+
+
+@pytest.mark.parametrize("order", ["canonical", "index", "bfs", "dfs"])
+def test_dag_reach_counts_directed_paths(order):
+    import networkx as nx
+
+    from benchmarks.dag_reach import reach
+    from plstm_graph.data import smiles_to_data
+    from plstm_graph.transforms import LineDAG
+
+    (graph,) = LineDAG(order).transform_many([smiles_to_data("c1ccc2c(c1)cccc2CC(=O)O")])
+    dag = nx.DiGraph(graph.edge_index[:, graph.dag_edge].t().tolist())
+    pairs = 14 * 13 // 2
+    joined = sum(nx.has_path(dag, u, v) for u in dag for v in dag if u != v)
+    result = reach(graph)
+    assert result["depth"] == nx.dag_longest_path_length(dag)
+    assert result["p_reach"] == joined / pairs
+    # D-mode's multitree drops line edges of the rings' diamonds, never a bond itself
+    assert dag.number_of_edges() / pairs <= result["d_reach"] <= result["p_reach"]
