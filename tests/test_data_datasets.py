@@ -7,6 +7,9 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import subprocess
+import sys
+import threading
 import urllib.error
 import zipfile
 from pathlib import Path
@@ -330,6 +333,40 @@ def test_cache_is_reused_and_keyed_by_transform_and_featurisation(
     monkeypatch.setattr(molecule_dataset, "FEATURIZATION_VERSION", "changed")
     d = load_dataset("esol", pre_transform=_Marker(1), **kw)  # other featuriser -> rebuilt
     assert calls == [1, 1] and d.processed_dir not in (a.processed_dir, c.processed_dir)
+
+
+@pytest.mark.parametrize("name", ["esol", "MUTAG"])
+def test_a_cache_being_built_elsewhere_is_waited_for(shared_data, tmp_path, name):
+    from plstm_graph.data.molecule_dataset import cache_lock
+
+    kw = dict(root=shared_data, pre_transform=_Marker(1), log=False)
+    first = load_dataset(name, cache_dir=tmp_path / "first", **kw)
+    shared = tmp_path / "shared" / Path(first.processed_dir).relative_to(tmp_path / "first")
+    loaded = []
+    with cache_lock(shared):  # another training is building this cache
+        thread = threading.Thread(target=lambda: loaded.append(
+            load_dataset(name, cache_dir=tmp_path / "shared", **kw)))
+        thread.start()
+        thread.join(timeout=2)
+        assert thread.is_alive() and not (shared / "data.pt").exists()
+    thread.join(timeout=120)
+    (ds,) = loaded
+    assert len(ds) == len(first) and torch.equal(ds[5].x, first[5].x)
+
+
+@pytest.mark.slow
+def test_trainings_started_together_share_one_cache(shared_data, tmp_path):
+    """Two processes that load one dataset into one empty cache folder at the same time (seeds
+    run side by side) both get the whole dataset."""
+    code = ("import sys; from plstm_graph.data import load_dataset; "
+            "ds = load_dataset('esol', root=sys.argv[1], cache_dir=sys.argv[2], log=False); "
+            "print(len(ds), float(ds._data.x.sum()))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(shared_data), str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    assert outputs[0][0] == outputs[1][0] and outputs[0][0].split()[0] == "1128"
 
 
 def test_default_pre_transform_is_line_dag(shared_data, data_cache):

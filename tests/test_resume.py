@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from plstm_graph.cli.results import plot_curves, write_json
-from plstm_graph.models.checkpoint import atomic_write
+from plstm_graph.files import atomic_write
 from plstm_graph.models.resume import SIGTERM_EXIT, AtomicCheckpointIO, EpochSampler
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from plstm_graph.files import atomic_write
 from plstm_graph.models import MoleculePredictor, PropertyDataModule, load_module
-from plstm_graph.models.checkpoint import atomic_write
 from plstm_graph.models.datamodule import SPLITS
 
 

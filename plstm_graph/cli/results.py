@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from plstm_graph.models.checkpoint import atomic_write
+from plstm_graph.files import atomic_write
 
 #: Keys every results JSON carries (consumed by the results table).
 RESULT_KEYS = ("dataset", "model", "seed", "metric", "val_metric", "test_metric", "params",

@@ -37,8 +37,8 @@ from plstm_graph.cli.results import (
     summarize,
     write_json,
 )
+from plstm_graph.files import atomic_write
 from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredictor, save_compact
-from plstm_graph.models.checkpoint import atomic_write
 from plstm_graph.models.resume import AtomicCheckpointIO, ExactResume, StopOnSigterm
 from plstm_graph.nn.models import MODELS
 from plstm_graph.runtime import keep_freed_memory

@@ -24,9 +24,11 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+from filelock import FileLock
 from torch_geometric.data import Data, InMemoryDataset
 from torch_geometric.io import fs
 
+from ..files import atomic_write
 from . import featurize as _featurize_module
 from .featurize import FEATURIZATION_VERSION, InvalidSmilesError, smiles_to_data
 
@@ -102,6 +104,14 @@ def cache_key(pre_transform, source_digest: str, extra: str = "") -> str:
         ]
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def cache_lock(processed_dir: str | os.PathLike) -> FileLock:
+    """The lock held while a processed cache is looked for, built and read. Trainings started
+    side by side on one cache folder (seeds run in parallel) then build it once: the others wait
+    and load the finished files instead of reading them half-written."""
+    Path(processed_dir).parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(f"{processed_dir}.lock")
 
 
 # ------------------------------------------------------------------------------------ workers
@@ -360,13 +370,16 @@ class MoleculeDataset(InMemoryDataset):
         self._split_id = split_id
         self.key = cache_key(pre_transform, source_digest)
         self._processed_dir = osp.join(str(cache_dir), "processed", f"plstm_{self.key}")
-        super().__init__(str(cache_dir), transform, pre_transform, log=log, force_reload=False)
-        with open(self.processed_paths[1]) as f:
-            meta = json.load(f)
-        data_cls = _import_data_cls(meta.get("data_cls", ""))
-        # torch.load(weights_only=True) only accepts allow-listed classes: allow this Data subclass.
-        with torch.serialization.safe_globals([data_cls, *data_classes()]):
-            self.load(self.processed_paths[0], data_cls=data_cls)
+        with cache_lock(self._processed_dir):
+            super().__init__(str(cache_dir), transform, pre_transform, log=log,
+                             force_reload=False)
+            with open(self.processed_paths[1]) as f:
+                meta = json.load(f)
+            data_cls = _import_data_cls(meta.get("data_cls", ""))
+            # torch.load(weights_only=True) only accepts allow-listed classes: allow this Data
+            # subclass.
+            with torch.serialization.safe_globals([data_cls, *data_classes()]):
+                self.load(self.processed_paths[0], data_cls=data_cls)
         self.num_rows: int = meta["num_rows"]
         self.skipped: list[dict] = meta["skipped"]
         self.skipped_rows: list[int] = [s["row"] for s in self.skipped]
@@ -420,10 +433,11 @@ class MoleculeDataset(InMemoryDataset):
             "pre_transform": repr(self.pre_transform),
             "data_cls": f"{collated.data_cls.__module__}:{collated.data_cls.__qualname__}",
         }
-        # the format of InMemoryDataset.save: (data dict, slices, data class)
-        fs.torch_save(tuple(collated), self.processed_paths[0])
-        with open(self.processed_paths[1], "w") as f:
-            json.dump(meta, f, indent=1)
+        # the format of InMemoryDataset.save: (data dict, slices, data class); the metadata last,
+        # each file whole or not at all, so a build cut short is redone rather than read
+        atomic_write(self.processed_paths[0], lambda tmp: fs.torch_save(tuple(collated), tmp))
+        atomic_write(self.processed_paths[1],
+                     lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
 
     # -- OGB interface
     @property
@@ -458,7 +472,7 @@ class MoleculeDataset(InMemoryDataset):
         split = {
             k: torch.as_tensor(v, dtype=torch.long) for k, v in self._split(rows, smiles).items()
         }
-        torch.save(split, path)
+        atomic_write(path, lambda tmp: torch.save(split, tmp))
         return split
 
     def _smiles_at(self, i: int) -> str:

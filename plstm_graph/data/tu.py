@@ -15,7 +15,6 @@ shared raw folder is never written to. Without raw files, PyG downloads them int
 from __future__ import annotations
 
 import hashlib
-import os.path as osp
 from pathlib import Path
 
 import torch
@@ -23,7 +22,7 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform
 
-from .molecule_dataset import cache_key, data_classes
+from .molecule_dataset import cache_key, cache_lock, data_classes
 from .splits import tu_fold_split
 
 __all__ = ["TU_NAMES", "OnesIfNoX", "TUBenchmark", "find_tu_raw"]
@@ -99,10 +98,12 @@ class TUBenchmark(TUDataset):
         self.fold = int(fold)
         self._raw_source = str(raw_dir) if raw_dir is not None else None
         full = _Chain(OnesIfNoX(), pre_transform)
-        self._key = cache_key(full, f"TU:{name}:{_raw_digest(raw_dir)}")
+        key = cache_key(full, f"TU:{name}:{_raw_digest(raw_dir)}")
+        self._processed_dir = str(Path(cache_root).expanduser() / "TUDataset" / name
+                                  / f"processed_plstm_{key}")
         # The cache may hold a Data subclass made by the pre-transform (e.g. DAGData): allow-list
         # the Data classes for torch.load(weights_only=True). The first build processes, then loads.
-        with torch.serialization.safe_globals(data_classes()):
+        with cache_lock(self._processed_dir), torch.serialization.safe_globals(data_classes()):
             super().__init__(
                 str(Path(cache_root) / "TUDataset"),
                 name,
@@ -120,7 +121,7 @@ class TUBenchmark(TUDataset):
 
     @property
     def processed_dir(self) -> str:
-        return osp.join(self.root, self.name, f"processed_plstm_{self._key}")
+        return self._processed_dir
 
     @property
     def labels(self) -> torch.Tensor:

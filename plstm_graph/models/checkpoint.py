@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from plstm_graph.data import FEATURIZATION_VERSION
+from plstm_graph.files import atomic_write
 from plstm_graph.models.module import PropertyPredictor
 
 FORMAT = "plstm-graph-model"
@@ -22,19 +23,6 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def atomic_write(path: str | os.PathLike, write) -> Path:
-    """Calls ``write(tmp_path)`` and moves the result to ``path`` in one ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def save_compact(module: PropertyPredictor, path: str | os.PathLike) -> Path:

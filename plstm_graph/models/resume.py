@@ -26,7 +26,7 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch.utils.data import Sampler
 from torch_geometric.loader import DataLoader
 
-from plstm_graph.models.checkpoint import atomic_write
+from plstm_graph.files import atomic_write
 
 #: Exit status of a run stopped by SIGTERM after saving ``last.ckpt`` (128 + SIGTERM).
 SIGTERM_EXIT = 128 + signal.SIGTERM
