@@ -354,6 +354,14 @@ def test_a_cache_being_built_elsewhere_is_waited_for(shared_data, tmp_path, name
     assert len(ds) == len(first) and torch.equal(ds[5].x, first[5].x)
 
 
+def test_a_cache_folder_without_write_access_is_read_without_a_lock(tmp_path, monkeypatch):
+    from plstm_graph.data import molecule_dataset
+
+    monkeypatch.setattr(molecule_dataset.os, "access", lambda path, mode: False)
+    with molecule_dataset.cache_lock(tmp_path / "processed" / "plstm_key"):
+        assert not list((tmp_path / "processed").iterdir())  # no lock file
+
+
 @pytest.mark.slow
 def test_trainings_started_together_share_one_cache(shared_data, tmp_path):
     """Two processes that load one dataset into one empty cache folder at the same time (seeds

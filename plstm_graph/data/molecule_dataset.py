@@ -19,6 +19,7 @@ import os.path as osp
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import NamedTuple
 
@@ -106,11 +107,15 @@ def cache_key(pre_transform, source_digest: str, extra: str = "") -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def cache_lock(processed_dir: str | os.PathLike) -> FileLock:
+def cache_lock(processed_dir: str | os.PathLike) -> AbstractContextManager:
     """The lock held while a processed cache is looked for, built and read. Trainings started
     side by side on one cache folder (seeds run in parallel) then build it once: the others wait
-    and load the finished files instead of reading them half-written."""
-    Path(processed_dir).parent.mkdir(parents=True, exist_ok=True)
+    and load the finished files instead of reading them half-written. A cache folder this
+    process cannot write to is only read, so there is nothing to wait for."""
+    folder = Path(processed_dir).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        return nullcontext()
     return FileLock(f"{processed_dir}.lock")
 
 
