@@ -202,6 +202,17 @@ def test_gain_is_measured_in_the_metrics_better_direction(tmp_path):
     assert summarize.gain(b, a) == f"-0.3000, below by more than the spread ({spread:.4f})"
 
 
+def test_one_run_each_has_no_spread_to_judge_a_gain_by(tmp_path):
+    summarize = load_script()
+    write_run(tmp_path / "a", "peptides-func", "order-dfs", 0, "ap", 0.41, 0.39, epochs=3)
+    write_run(tmp_path / "b", "peptides-func", "plstm", 0, "ap", 0.39, 0.37, epochs=3)
+    (a,), (b,) = (summarize.summary_rows(summarize.load_runs(tmp_path / d)) for d in "ab")
+    assert summarize.gain(a, b) == "+0.0200, one run each, no spread to judge it by"
+    write_run(tmp_path / "b", "peptides-func", "plstm", 1, "ap", 0.40, 0.37, epochs=3)
+    (b,) = summarize.summary_rows(summarize.load_runs(tmp_path / "b"))
+    assert summarize.gain(a, b) == "+0.0150, more than the spread (0.0071)"
+
+
 def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
     summarize = load_script()
     for seed, (val15, val30, test15, test30) in enumerate([(0.70, 0.75, 0.74, 0.73),
