@@ -54,7 +54,7 @@ def reach(data: Data) -> dict[str, float]:
     kept.add_nodes_from(range(len(tail)))
     d_joined = {(tail[e], head[f]) for e in kept for f in nx.descendants(kept, e) | {e}}
     return {"atoms": data.num_nodes,
-            "depth": int(dag.dag_level.max()) + 1 if tail else 0,
+            "depth": int(dag.dag_level.max()) + 1,
             "p_reach": p_joined / pairs, "d_reach": len(d_joined) / pairs}
 
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         graphs = [smiles_to_data(smiles[i]) for i in picked]  # spread over the dataset's order
         graphs = [g for g in graphs if g.num_edges]  # a lone atom has no pair to join
         for order in ORDERS:
-            oriented = LineDAG(order).transform_many([g.clone() for g in graphs])
+            oriented = LineDAG(order).transform_many(graphs)
             row = {"dataset": name, "order": order,
                    **summarise([reach(g) for g in oriented])}
             rows.append(row)

@@ -20,13 +20,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from summarize import HERE, Adoption, adoption_of, marks_in, run_label  # noqa: E402
+from summarize import HERE, RUN_FILES, Adoption, adoption_of, marks_in, run_label  # noqa: E402
 
 ROOT = HERE.parent
 
 
 def run_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*seed*.json"))  # not the per-model summary.json
+    return sorted(folder.glob(RUN_FILES))
 
 
 def folder_suffix(adoption: Adoption) -> str:

@@ -1,7 +1,5 @@
 """results/adopt.py: an adopted variant's runs become the main runs; the runs it replaced move."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +10,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "results" / "adopt.py"
 
 @pytest.fixture
 def adopt():
-    spec = importlib.util.spec_from_file_location("results_adopt", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def names(folder: Path) -> set[str]:

@@ -5,11 +5,15 @@ import os
 import subprocess
 import sys
 
+import networkx as nx
 import pandas as pd
 import pytest
 import torch
 
 from benchmarks.common import REPO, peak_memory
+from benchmarks.dag_reach import reach
+from plstm_graph.data import smiles_to_data
+from plstm_graph.transforms import LineDAG
 
 # the CPU probe resets the peak resident set through /proc, which only Linux has
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -86,22 +90,12 @@ def test_train_step_barrier_names_the_missing_processes(tmp_path):
 
 @pytest.mark.parametrize("order", ["index", "bfs", "dfs"])
 def test_dag_reach_of_a_chain_oriented_end_to_end(order):
-    from benchmarks.dag_reach import reach
-    from plstm_graph.data import smiles_to_data
-    from plstm_graph.transforms import LineDAG
-
     (pentane,) = LineDAG(order).transform_many([smiles_to_data("CCCCC")])
     assert reach(pentane) == {"atoms": 5, "depth": 4, "p_reach": 1.0, "d_reach": 1.0}
 
 
 @pytest.mark.parametrize("order", ["canonical", "index", "bfs", "dfs"])
 def test_dag_reach_counts_directed_paths(order):
-    import networkx as nx
-
-    from benchmarks.dag_reach import reach
-    from plstm_graph.data import smiles_to_data
-    from plstm_graph.transforms import LineDAG
-
     (graph,) = LineDAG(order).transform_many([smiles_to_data("c1ccc2c(c1)cccc2CC(=O)O")])
     dag = nx.DiGraph(graph.edge_index[:, graph.dag_edge].t().tolist())
     pairs = 14 * 13 // 2

@@ -60,8 +60,9 @@ def test_tables_readme_block_and_ablations(tmp_path):
     assert "STALE BLOCK" not in block and expected in block
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("results_summarize", SCRIPT)
+def load_script(path: Path = SCRIPT):
+    """A script of results/ as a module (``results_<name>``)."""
+    spec = importlib.util.spec_from_file_location(f"results_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

@@ -99,13 +99,13 @@ class TUBenchmark(TUDataset):
         self._raw_source = str(raw_dir) if raw_dir is not None else None
         full = _Chain(OnesIfNoX(), pre_transform)
         key = cache_key(full, f"TU:{name}:{_raw_digest(raw_dir)}")
-        self._processed_dir = str(Path(cache_root).expanduser() / "TUDataset" / name
-                                  / f"processed_plstm_{key}")
+        root = Path(cache_root).expanduser() / "TUDataset"
+        self._processed_dir = str(root / name / f"processed_plstm_{key}")
         # The cache may hold a Data subclass made by the pre-transform (e.g. DAGData): allow-list
         # the Data classes for torch.load(weights_only=True). The first build processes, then loads.
         with cache_lock(self._processed_dir), torch.serialization.safe_globals(data_classes()):
             super().__init__(
-                str(Path(cache_root) / "TUDataset"),
+                str(root),
                 name,
                 transform=transform,
                 pre_transform=full,
