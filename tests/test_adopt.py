@@ -77,9 +77,24 @@ def test_pooling_moves_only_the_runs_with_the_replaced_value(tmp_path, adopt):
     assert names(runs / bace / "plstm") == {"seed0.json", "seed2.json"}  # a dry run moves nothing
 
 
+def test_the_dag_order_moves_only_plstm_runs(tmp_path, adopt):
+    runs, ablations = tmp_path / "runs", tmp_path / "ablations"
+    peptides = "peptides-func"
+    for seed in range(3):
+        write_run(runs, peptides, "plstm", seed, "ap", 0.40, 0.38)
+        # GINE runs record the canonical order too, but GINE does not orient its graphs
+        write_run(runs, peptides, "gine", seed, "ap", 0.45, 0.43)
+        write_run(ablations, peptides, "order-dfs", seed, "ap", 0.41, 0.39, dag_order="dfs")
+    adopt.main([peptides, "order-dfs", "--runs", str(runs), "--ablations", str(ablations)])
+    assert names(runs / peptides) == {"plstm", "plstm-canonical-order", "gine"}
+    assert names(runs / peptides / "gine") == {"seed0.json", "seed1.json", "seed2.json"}
+
+
 def test_a_variant_no_decision_adopts_is_refused(tmp_path, adopt):
     write_run(tmp_path / "ablations", "ogbg-molbace", "blocks-P", 0, "rocauc", 0.9, 0.6)
     with pytest.raises(SystemExit, match="`blocks-P` is not adopted on ogbg-molbace"):
         adopt.plan("ogbg-molbace", "blocks-P", tmp_path / "runs", tmp_path / "ablations")
     with pytest.raises(SystemExit, match="`pool-sum` is not adopted on ogbg-molhiv"):
         adopt.plan("ogbg-molhiv", "pool-sum", tmp_path / "runs", tmp_path / "ablations")
+    with pytest.raises(SystemExit, match="`order-bfs` is not adopted on peptides-func"):
+        adopt.plan("peptides-func", "order-bfs", tmp_path / "runs", tmp_path / "ablations")

@@ -20,7 +20,7 @@ def config_lr(dataset):
 
 
 def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True,
-              pooling="mean", lr=None, epochs=30):
+              pooling="mean", lr=None, epochs=30, dag_order="canonical"):
     """A run file; its learning rate is that of the dataset's config unless ``lr`` is given."""
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +31,7 @@ def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True
         "wall_time_s": 60.0, "hardware": "cpu",
         "config": {"model": network,
                    "plstm": {"readout_norm": readout_norm, "pooling": pooling},
+                   "data": {"dag_order": dag_order},
                    "optim": {"lr": config_lr(dataset) if lr is None else lr}}}))
 
 
@@ -339,6 +340,23 @@ def test_a_shared_option_marks_the_runs_of_every_model(tmp_path):
         ("ogbg-moltox21", "gine", [0]), ("ogbg-moltox21", "plstm (no readout BN)", [0])]
 
 
+def test_a_shared_section_option_of_one_model_marks_only_its_runs(tmp_path):
+    """The DAG order sits in the data section, which both models share, but only pLSTM orients
+    its graphs: on peptides-func, where `dfs` replaced `canonical`, pLSTM runs in the canonical
+    order carry the mark and GINE runs (recorded with the canonical order) do not."""
+    summarize = load_script()
+    for model in ("plstm", "gine"):
+        for dataset in ("peptides-func", "ogbg-molhiv"):
+            write_run(tmp_path, dataset, model, 0, "ap", 0.4, 0.4)
+    write_run(tmp_path, "peptides-func", "plstm", 1, "ap", 0.4, 0.4, dag_order="dfs")
+    labels = sorted((r["dataset"], r["model"], r["seeds"])
+                    for r in summarize.summary_rows(summarize.load_runs(tmp_path)))
+    assert labels == [
+        ("ogbg-molhiv", "gine", [0]), ("ogbg-molhiv", "plstm", [0]),
+        ("peptides-func", "gine", [0]), ("peptides-func", "plstm", [1]),
+        ("peptides-func", "plstm (canonical order)", [0])]
+
+
 def test_configs_follow_the_adopted_defaults():
     """Every config sets an option adopted per dataset to the replaced value exactly where the
     decision did not adopt it: the decision, the configs and the marks agree."""
@@ -348,12 +366,13 @@ def test_configs_follow_the_adopted_defaults():
         config = yaml.safe_load(path.read_text())
         configs[config["data"]["dataset"]] = config
     per_dataset = [a for a in summarize.ADOPTIONS if a.datasets]
-    assert {a.option for a in per_dataset} == {"plstm.pooling", "optim.lr"}
+    assert {a.option for a in per_dataset} == {"plstm.pooling", "optim.lr", "data.dag_order"}
     for adoption in per_dataset:
         assert set(adoption.datasets) <= set(configs)
         section, key = adoption.option.split(".")
         for dataset, config in configs.items():
-            replaced = config[section][key] == adoption.replaced
+            # a config that leaves the DAG order out has the library's, the replaced canonical
+            replaced = config[section].get(key, "canonical") == adoption.replaced
             assert replaced != (dataset in adoption.datasets), (dataset, adoption.option)
 
 
