@@ -89,6 +89,19 @@ def test_structure_built_on_the_fly_is_canonical(spellings):
     torch.testing.assert_close(on_the_fly[0], on_the_fly[1], atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("order", ["canonical", "bfs", "dfs"])
+def test_prediction_does_not_depend_on_the_spelling(order):
+    """Every order but ``index`` orients a molecule the same way however its SMILES is written:
+    the configs use ``canonical``, and ``dfs`` on Peptides-func."""
+    torch.manual_seed(0)
+    model = PLSTMNet(1, hidden_channels=32).eval()
+    spellings = ["NCC(=O)N[C@@H](C)C(=O)N[C@@H](CO)C(=O)O",  # Gly-Ala-Ser, from either end
+                 "OC(=O)[C@H](CO)NC(=O)[C@H](C)NC(=O)CN"]
+    graphs = LineDAG(order).transform_many([smiles_to_data(s) for s in spellings])
+    out = model(batch_of(graphs))
+    torch.testing.assert_close(out[0], out[1], atol=1e-6, rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_float_features_without_edge_attr(name):
     x = torch.rand(6, 7)

@@ -12,7 +12,8 @@ from plstm_graph.nn import PLSTMConv
 from plstm_graph.transforms import LineDAG
 
 SMILES = ["CC(=O)Oc1ccccc1C(=O)O", "c1ccc2c(c1)ccc1ccccc12", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
-          "[Na+].[Cl-]", "C", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O"]
+          "[Na+].[Cl-]", "C", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
+          "NCC(=O)N[C@@H](C)C(=O)N[C@@H](CO)C(=O)O"]  # last: Gly-Ala-Ser, a peptide
 
 
 def molecule(mol: Chem.Mol) -> Data:
@@ -159,7 +160,7 @@ def test_batch_equals_single_graphs():
 
 @pytest.mark.parametrize("smiles", SMILES)
 @pytest.mark.parametrize("mode, order", [("P", "canonical"), ("D", "canonical"), ("P", "bfs"),
-                                         ("D", "dfs")])
+                                         ("P", "dfs"), ("D", "dfs")])
 def test_renumbering_atoms_does_not_change_the_output(smiles, mode, order):
     torch.manual_seed(0)
     conv = PLSTMConv(9, 16, mode=mode, edge_dim=3)

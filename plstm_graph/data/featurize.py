@@ -4,8 +4,15 @@ semantics).
 Extra attributes beyond OGB: ``canonical_rank`` (``Chem.CanonicalRankAtoms(mol, breakTies=True)``,
 used by the DAG transform for a numbering-independent orientation) and ``smiles``.
 
+One deliberate difference: RDKit's (and so OGB's) chiral tag says clockwise or anticlockwise
+relative to the order in which the atom's bonds happen to be listed, which follows the SMILES
+spelling; the same stereocentre written from another end can get the opposite tag. Here the
+tag is given relative to the neighbours' canonical ranks instead (:func:`_canonical_chirality`),
+so the features do not depend on how a molecule is written. Where the listed order already
+follows the ranks, the tag is OGB's.
+
 The feature values are computed with lookup tables built from
-``ogb.utils.features.allowable_features``; they are identical to
+``ogb.utils.features.allowable_features``; that tag apart, they are identical to
 ``ogb.utils.features.atom_to_feature_vector`` / ``bond_to_feature_vector`` (tested against OGB's
 functions and OGB's raw graph files) but avoid ``list.index`` on every atom.
 
@@ -36,7 +43,7 @@ __all__ = [
 
 #: Bump when anything in this module changes the produced ``Data`` (it keys the processed-dataset
 #: cache).
-FEATURIZATION_VERSION = "ogb9x3-rank-v1"
+FEATURIZATION_VERSION = "ogb9x3-rank-v2"
 NUM_ATOM_FEATURES = 9
 NUM_BOND_FEATURES = 3
 
@@ -119,7 +126,23 @@ def mol_from_smiles(smiles: str) -> Chem.Mol:
     return mol
 
 
-def _atom_features(mol: Chem.Mol) -> list[list[int]]:
+_FLIPPED = {Chem.ChiralType.CHI_TETRAHEDRAL_CW: Chem.ChiralType.CHI_TETRAHEDRAL_CCW,
+            Chem.ChiralType.CHI_TETRAHEDRAL_CCW: Chem.ChiralType.CHI_TETRAHEDRAL_CW}
+
+
+def _canonical_chirality(atom: Chem.Atom, rank: Sequence[int]) -> Chem.ChiralType:
+    """The atom's tetrahedral tag as if its bonds were listed by ascending canonical rank of the
+    neighbour: an odd permutation between the listed and the ranked order mirrors the tag."""
+    tag = atom.GetChiralTag()
+    if tag not in _FLIPPED:
+        return tag
+    index = atom.GetIdx()
+    ranks = [rank[bond.GetOtherAtomIdx(index)] for bond in atom.GetBonds()]
+    inversions = sum(a > b for i, a in enumerate(ranks) for b in ranks[i + 1:])
+    return _FLIPPED[tag] if inversions % 2 else tag
+
+
+def _atom_features(mol: Chem.Mol, rank: Sequence[int]) -> list[list[int]]:
     feats = []
     get = mol.GetAtomWithIdx  # faster than iterating mol.GetAtoms()
     for i in range(mol.GetNumAtoms()):
@@ -127,7 +150,7 @@ def _atom_features(mol: Chem.Mol) -> list[list[int]]:
         feats.append(
             [
                 _ATOMIC.get(atom.GetAtomicNum(), _MISC_ATOMIC),
-                _CHIRAL_ENUM[atom.GetChiralTag()],
+                _CHIRAL_ENUM[_canonical_chirality(atom, rank)],
                 _DEGREE.get(atom.GetTotalDegree(), _MISC_DEGREE),
                 _CHARGE.get(atom.GetFormalCharge(), _MISC_CHARGE),
                 _NUMH.get(atom.GetTotalNumHs(), _MISC_NUMH),
@@ -145,7 +168,8 @@ def featurize_mol(mol: Chem.Mol) -> dict[str, np.ndarray]:
     [2B, 3], plus ``canonical_rank`` [N]. Edge order is OGB's: bond i gives columns 2i (u->v) and
     2i+1
     (v->u)."""
-    x = np.asarray(_atom_features(mol), dtype=np.int64).reshape(-1, NUM_ATOM_FEATURES)
+    rank = list(Chem.CanonicalRankAtoms(mol, breakTies=True))
+    x = np.asarray(_atom_features(mol, rank), dtype=np.int64).reshape(-1, NUM_ATOM_FEATURES)
     nb = mol.GetNumBonds()
     pairs: list[tuple[int, int]] = []
     bfeats: list[tuple[int, int, int]] = []
@@ -164,8 +188,8 @@ def featurize_mol(mol: Chem.Mol) -> dict[str, np.ndarray]:
         bfeats.append(f)
     ei = np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T.copy()
     ea = np.asarray(bfeats, dtype=np.int64).reshape(-1, NUM_BOND_FEATURES)
-    rank = np.asarray(list(Chem.CanonicalRankAtoms(mol, breakTies=True)), dtype=np.int64)
-    return {"node_feat": x, "edge_index": ei, "edge_feat": ea, "canonical_rank": rank}
+    return {"node_feat": x, "edge_index": ei, "edge_feat": ea,
+            "canonical_rank": np.asarray(rank, dtype=np.int64)}
 
 
 def _labels_to_tensor(y) -> torch.Tensor:
