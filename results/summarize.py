@@ -384,10 +384,10 @@ ABLATION_DECISIONS = [
              "the parameters, params column) are within the spread of the default. They were "
              "run because a small model is what the leaderboard's CPU entry uses (GINE with "
              "33,217 parameters); like the other variants they are judged on validation only. "
-             "192 channels (four times the parameters, about 65 min a seed) was run to see "
-             "whether width holds pLSTM below the bar: over the seeds it has so far, fewer than "
-             "the rule asks for, it is within the spread too, better than the default on one "
-             "paired seed and worse on the other."),
+             "192 channels (params column; about 65 min a seed) was run to see whether width "
+             "holds pLSTM below the bar: over the seeds it has so far, fewer than the rule asks "
+             "for, it is within the spread too (gain column) and not better on every paired "
+             "seed (last column)."),
     Decision(("norm-fanin",),
              "P-mode normalisation group: `fanout` (the paper's Eq. 9) stays; `fanin` is within "
              "the spread of it."),

@@ -61,11 +61,10 @@ def assert_features_equal_ogb(ours, ogb, err_msg=""):
 
 
 def in_canonical_order(data):
-    order = torch.argsort(data.canonical_rank)
-    position = torch.empty_like(order)
-    position[order] = torch.arange(len(order))
-    bonds = sorted(zip(position[data.edge_index].t().tolist(), data.edge_attr.tolist()))
-    return data.x[order].tolist(), bonds
+    """Atom features sorted by canonical rank; bonds as (rank pair, features), sorted."""
+    rank = data.canonical_rank  # an atom's position in canonical order
+    bonds = sorted(zip(rank[data.edge_index].t().tolist(), data.edge_attr.tolist()))
+    return data.x[torch.argsort(rank)].tolist(), bonds
 
 
 def test_features_do_not_depend_on_the_spelling(shared_data):
