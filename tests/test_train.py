@@ -17,6 +17,7 @@ import plstm_graph
 from plstm_graph.cli import evaluate
 from plstm_graph.cli.results import RESULT_KEYS, summarize
 from plstm_graph.cli.train import main, parse_seeds
+from plstm_graph.data import FEATURIZATION_VERSION
 from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredictor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,6 +48,7 @@ def test_training_beats_constant_predictor(shared_data, data_cache, tmp_path, ca
     record = json.loads((tmp_path / "results/ogbg-molfreesolv/plstm/seed0.json").read_text())
     assert set(RESULT_KEYS) <= set(record)
     assert record["metric"] == "rmse" and record["epochs"] == 8
+    assert record["featurizer"] == FEATURIZATION_VERSION
     assert record["test_metric"] < 0.9 * constant_rmse(shared_data, data_cache)
     printed = capsys.readouterr().out
     assert "Test rmse at the best validation epoch" in printed and record["model_file"] in printed

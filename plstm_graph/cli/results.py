@@ -15,7 +15,7 @@ from plstm_graph.files import atomic_write
 
 #: Keys every results JSON carries (consumed by the results table).
 RESULT_KEYS = ("dataset", "model", "seed", "metric", "val_metric", "test_metric", "params",
-               "config", "commit", "epochs", "wall_time_s", "hardware")
+               "featurizer", "config", "commit", "epochs", "wall_time_s", "hardware")
 
 
 def git_commit() -> str:
