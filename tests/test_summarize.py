@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plstm_graph.data import FEATURIZATION_VERSION
 from plstm_graph.models.datamodule import PropertyDataModule
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
@@ -23,8 +24,10 @@ def config_lr(dataset):
 
 
 def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True,
-              pooling="mean", lr=None, epochs=30, dag_order="canonical"):
-    """A run file; its learning rate is that of the dataset's config unless ``lr`` is given."""
+              pooling="mean", lr=None, epochs=30, dag_order="canonical",
+              featurizer=FEATURIZATION_VERSION):
+    """A run file; its learning rate is that of the dataset's config unless ``lr`` is given.
+    ``featurizer=None`` leaves the key out, as in the files written before it was recorded."""
     path = folder / dataset / model / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     network = "gine" if model.startswith("gine") else "plstm"
@@ -32,6 +35,7 @@ def write_run(folder, dataset, model, seed, metric, val, test, readout_norm=True
         "dataset": dataset, "model": model, "seed": seed, "fold": None, "metric": metric,
         "val_metric": val, "test_metric": test, "params": 1000, "epochs": epochs,
         "wall_time_s": 60.0, "hardware": "cpu",
+        **({} if featurizer is None else {"featurizer": featurizer}),
         "config": {"model": network,
                    "plstm": {"readout_norm": readout_norm, "pooling": pooling},
                    "data": {"dag_order": dag_order},
@@ -358,6 +362,64 @@ def test_a_shared_section_option_of_one_model_marks_only_its_runs(tmp_path):
         ("ogbg-molhiv", "gine", [0]), ("ogbg-molhiv", "plstm", [0]),
         ("peptides-func", "gine", [0]), ("peptides-func", "plstm", [1]),
         ("peptides-func", "plstm (canonical order)", [0])]
+
+
+def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tmp_path):
+    """Runs made with ``ogb9x3-rank-v1`` (or before run files recorded the featurisation) carry
+    its mark on datasets with chiral tags, of either model, and on no other dataset. On bbbp
+    the old `lr-3e-4` runs are still the adopted variant and compare with the old `(lr 1e-3)`
+    default of the same featurisation; the old main runs copied from them add no row, and
+    the main runs made with today's featurisation are a default of their own."""
+    summarize = load_script()
+    runs = tmp_path / "runs"
+    for model in ("plstm", "gine"):
+        for dataset in ("ogbg-molclintox", "ogbg-molhiv"):
+            write_run(runs, dataset, model, 0, "rocauc", 0.9, 0.6, featurizer=None)
+            write_run(runs, dataset, model, 1, "rocauc", 0.9, 0.6, featurizer="ogb9x3-rank-v1")
+            write_run(runs, dataset, model, 2, "rocauc", 0.9, 0.6)
+    labels = sorted((r["dataset"], r["model"], r["seeds"])
+                    for r in summarize.summary_rows(summarize.load_runs(runs)))
+    assert labels == [
+        ("ogbg-molclintox", "gine", [2]), ("ogbg-molclintox", "gine (v1 chiral tags)", [0, 1]),
+        ("ogbg-molclintox", "plstm", [2]), ("ogbg-molclintox", "plstm (v1 chiral tags)", [0, 1]),
+        ("ogbg-molhiv", "gine", [0, 1, 2]), ("ogbg-molhiv", "plstm", [0, 1, 2])]
+
+    bbbp = tmp_path / "bbbp"
+    for seed in range(3):
+        write_run(bbbp / "ablations", "ogbg-molbbbp", "lr-3e-4", seed, "rocauc", 0.9, 0.6,
+                  featurizer=None, pooling="sum")
+        write_run(bbbp / "ablations", "ogbg-molbbbp", "default", seed, "rocauc", 0.8, 0.6,
+                  featurizer=None, pooling="sum", lr=1e-3)
+        write_run(bbbp / "runs", "ogbg-molbbbp", "plstm", seed, "rocauc", 0.9, 0.6,
+                  featurizer=None, pooling="sum")  # copies of the lr-3e-4 runs
+        write_run(bbbp / "runs", "ogbg-molbbbp", "plstm", seed + 3, "rocauc", 0.7, 0.6,
+                  pooling="sum")
+    rows = summarize.with_main_defaults(
+        summarize.summary_rows(summarize.load_runs(bbbp / "ablations")),
+        summarize.summary_rows(summarize.load_runs(bbbp / "runs")))
+    by_label = {r["model"]: r for r in rows}
+    assert sorted(by_label) == ["default (lr 1e-3) (v1 chiral tags)",
+                                "default (main plstm runs)",
+                                "lr-3e-4 (v1 chiral tags)" + summarize.ADOPTED]
+    adopted = by_label["lr-3e-4 (v1 chiral tags)" + summarize.ADOPTED]
+    assert summarize.default_for(adopted, rows)["model"] == "default (lr 1e-3) (v1 chiral tags)"
+    assert summarize.stale_decisions(rows) == []  # history: no decision is checked on it
+
+
+def test_the_chiral_datasets_are_those_whose_smiles_have_chiral_tags(shared_data):
+    """The datasets :data:`CHIRAL_DATASETS` names, where ``ogb9x3-rank-v2`` changed the graphs,
+    are exactly the molecule datasets of the results tables with ``@`` in a SMILES."""
+    import pandas as pd
+
+    summarize = load_script()
+    sources = {name: shared_data / name.replace("-", "_") / "mapping" / "mol.csv.gz"
+               for _, names in summarize.GROUPS for name in names if name.startswith("ogbg-")}
+    sources["peptides-func"] = (shared_data / "LRGB" / "peptides-functional" / "raw"
+                                / "peptide_multi_class_dataset.csv.gz")
+    chiral = {name for name, path in sources.items() if path.exists()
+              and pd.read_csv(path, usecols=["smiles"])["smiles"].str.contains("@").any()}
+    assert "ogbg-molpcba" not in chiral  # its molecules are not in the offline data
+    assert chiral == set(summarize.CHIRAL_DATASETS)
 
 
 def test_configs_follow_the_adopted_defaults():
