@@ -291,6 +291,38 @@ def tables(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+FEATURIZATION_INTRO = ("Each row compares a dataset's main runs made again with today's "
+                       "featurisation with the same model's runs made with the featurisation it "
+                       "replaced (the row with its mark above: same config, seeds and epochs, "
+                       "older code): the change of the validation mean in the metric's better "
+                       "direction against the seed-to-seed spread, the seeds on which the new "
+                       "runs score higher on validation, and the same two for test.")
+
+
+def featurization_table(rows: list[dict]) -> str:
+    """For every main row that has a row of the same model with a :data:`FEATURIZATION_CHANGES`
+    mark (and no other), what the change did: validation and test, mean and seed by seed."""
+    found = {(r["dataset"], r["model"]): r for r in rows}
+    blocks = []
+    for change in FEATURIZATION_CHANGES:
+        lines = []
+        for (dataset, label), old in sorted(found.items()):
+            new = found.get((dataset, label.removesuffix(change.mark)))
+            if marks_in(label) != {change.mark} or new is None:
+                continue
+            val, test = paired(new, old, "val"), paired(new, old, "test")
+            test_change = direction(new["metric"]) * (new["test_mean"] - old["test_mean"])
+            lines.append(f"| {dataset} | {new['model']} | {new['metric']} | {gain(new, old)} | "
+                         f"{format_paired(val)} | {test_change:+.4f} | {format_paired(test)} |")
+        if lines:
+            blocks += ["", f"## Today's featurisation against `{change.replaced}`", "",
+                       FEATURIZATION_INTRO, "",
+                       "| dataset | model | metric | valid gain | valid, seed by seed | "
+                       "test gain | test, seed by seed |", "|---|---|---|---|---|---|---|",
+                       *lines, ""]
+    return "\n".join(blocks)
+
+
 ABLATION_INTRO = ("From `bash results/run_ablations.sh`: one option of the dataset's config "
                   "changed at a time (`default` is the config as it is; without such runs the main"
                   " pLSTM runs, same config and epochs, stand in; a variant marked `(now the "
@@ -748,7 +780,7 @@ def main() -> None:
     args = parser.parse_args()
     main_runs = load_runs(args.runs)
     rows = summary_rows(main_runs)
-    text, stale = tables(rows), []
+    text, stale = tables(rows) + featurization_table(rows), []
     if args.ablations.is_dir():
         ablation_runs = load_runs(args.ablations)
         ablations = with_main_defaults(summary_rows(ablation_runs), rows)

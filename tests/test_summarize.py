@@ -406,6 +406,25 @@ def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tm
     assert summarize.stale_decisions(rows) == []  # history: no decision is checked on it
 
 
+def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_row(tmp_path):
+    """A main row and the same model's row of the replaced featurisation, seed by seed; a row
+    with another mark besides (an older default too) or without a partner gives no line."""
+    summarize = load_script()
+    for seed, (new, old) in enumerate([(0.80, 0.70), (0.70, 0.75), (0.90, 0.80)]):
+        write_run(tmp_path, "ogbg-molclintox", "plstm", seed, "rocauc", new, new - 0.1)
+        write_run(tmp_path / "old", "ogbg-molclintox", "plstm", seed, "rocauc", old, old + 0.1,
+                  featurizer=None)
+        write_run(tmp_path / "old", "ogbg-molclintox", "plstm", seed + 5, "rocauc", 0.5, 0.5,
+                  featurizer=None, readout_norm=False)
+        write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", 0.8, 0.8)
+    rows = summarize.summary_rows(summarize.load_runs(tmp_path))
+    table = summarize.featurization_table(rows)
+    lines = [line for line in table.splitlines() if line.startswith("| ogbg-")]
+    assert lines == ["| ogbg-molclintox | plstm | rocauc | +0.0500, within the spread (0.1000) | "
+                     "better on 0, 2; worse on 1 | -0.1500 | worse on 0, 1, 2 |"]
+    assert summarize.featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
+
+
 def test_the_chiral_datasets_are_those_whose_smiles_have_chiral_tags(shared_data):
     """The datasets :data:`CHIRAL_DATASETS` names, where ``ogb9x3-rank-v2`` changed the graphs,
     are exactly the molecule datasets of the results tables with ``@`` in a SMILES."""
