@@ -301,9 +301,11 @@ FEATURIZATION_INTRO = ("Each row compares a dataset's main runs made again with 
                        "older code): the change of the validation mean in the metric's better "
                        "direction against the seed-to-seed spread, the seeds on which the new "
                        "runs score higher on validation, and the same two for test. A training "
-                       "is deterministic: today's code with the old tags gave GINE's old "
-                       "FreeSolv runs again to four decimals, so a row's differences come from "
-                       "the tags, carried through every later step of training.")
+                       "is deterministic: the code just before the tag fix (`60926f9`) gave "
+                       "GINE's old FreeSolv runs again to four decimals, and since then the "
+                       "library changed in the tags and in file handling only, so a row's "
+                       "differences come from the tags, carried through every later step of "
+                       "training.")
 
 
 def featurization_table(rows: list[dict]) -> str:
