@@ -66,14 +66,9 @@ def run_label(run: dict) -> str:
     return run["model"] + "".join(m.mark for m in MARKS if m.replaced_in(run))
 
 
-def marks_in(label: str) -> frozenset[str]:
-    """The :data:`MARKS` a row's label carries."""
-    return frozenset(m.mark for m in MARKS if m.mark in label)
-
-
-def adoption_marks_in(label: str) -> frozenset[str]:
-    """The :data:`ADOPTIONS` marks a row's label carries (not those of featurisation)."""
-    return frozenset(a.mark for a in ADOPTIONS if a.mark in label)
+def marks_in(label: str, among: tuple | None = None) -> frozenset[str]:
+    """The marks of ``among`` (all :data:`MARKS` where None) that a row's label carries."""
+    return frozenset(m.mark for m in (MARKS if among is None else among) if m.mark in label)
 
 
 def unmarked(label: str) -> str:
@@ -595,7 +590,7 @@ def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
         return *budget(row), marks_in(row["model"]), tuple(row["seeds"])
 
     labelled = [{**r, "model": r["model"] + ADOPTED}
-                if not adoption_marks_in(r["model"])
+                if not marks_in(r["model"], ADOPTIONS)
                 and adoption_of(unmarked(r["model"]), r["dataset"]) else r
                 for r in ablations]
     covered = {(*budget(r), r["model"]) for r in ablations}
@@ -606,7 +601,7 @@ def with_main_defaults(ablations: list[dict], main: list[dict]) -> list[dict]:
         marks = row["model"].removeprefix("plstm")
         if (unmarked(row["model"]) == "plstm" and budget(row) in budgets
                 and (*budget(row), "default" + marks) not in covered
-                and (adoption_marks_in(row["model"]) or copies_of_adopted(row) not in adopted)):
+                and (marks_in(row["model"], ADOPTIONS) or copies_of_adopted(row) not in adopted)):
             extra.append({**row, "model": "default (main plstm runs)" + marks})
     return labelled + extra
 
