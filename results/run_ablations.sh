@@ -48,4 +48,7 @@ run virtual-node --plstm.virtual_node true
 run dropout-0.2 --plstm.dropout 0.2
 # results/ablations/*/readout-bn: run as `--plstm.readout_norm true` while the default was off
 run readout-bn-off --plstm.readout_norm false
+# results/ablations/*/default-<mark>: `default` with an adopted option set back to the value it
+# replaced (`--plstm.pooling mean`, `--optim.lr 1e-3`), run with another --output_dir and moved
+# here, to check an adoption again after a featurisation change
 python results/summarize.py
