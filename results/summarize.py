@@ -591,7 +591,7 @@ def stale_decisions(rows: list[dict]) -> list[str]:
         elif verdict == MORE:
             problems.append(f"{where}, but the decision keeps the default")
     problems += [f"`{variant}` was adopted, but beats the default it replaced by more than the "
-                 "spread on no dataset"
+                 "spread on no dataset, with today's featurisation or an older one"
                  for variant, support in adopted_support.items() if not any(support)]
     return problems
 

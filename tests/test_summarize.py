@@ -301,7 +301,8 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     assert stale[4].startswith("ogbg-moltox21 `readout-bn` (3 runs): -0.4100, below by more")
     assert stale[4].endswith("but the decision adopted it")
     assert stale[5] == ("`readout-bn` was adopted, but beats the default it replaced by more "
-                        "than the spread on no dataset")
+                        "than the spread on no dataset, with today's featurisation or an older "
+                        "one")
 
 
 def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
