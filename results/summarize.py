@@ -600,12 +600,11 @@ def led_before(row: dict, rows: list[dict]) -> bool:
     """Whether the variant of ``row`` (a row of today's defaults) beat its default by more than
     the spread over at least :data:`MIN_RUNS` runs in a row of the same dataset and budget that
     differs from it only by the mark of a featurisation since replaced."""
-    featurisation_marks = frozenset(m.mark for m in FEATURIZATION_CHANGES)
     for older in rows:
         marks = marks_in(older["model"])
         if (budget(older) == budget(row) and older["runs"] >= MIN_RUNS
                 and unmarked(older["model"]) == unmarked(row["model"])
-                and marks and marks <= featurisation_marks
+                and marks and marks == marks_in(older["model"], FEATURIZATION_CHANGES)
                 and (reference := default_for(older, rows)) is not None
                 and comparison(older, reference)[2] == MORE):
             return True
