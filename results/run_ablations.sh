@@ -6,8 +6,8 @@
 # dropout.
 # Each variant changes one option of the dataset's config (a MoleculeNet short name as in
 # run_moleculenet.sh, or a TU name: folds FOLDS, seed 0); EPOCHS epochs (default 30), one CPU
-# thread. VARIANTS picks some (default: all). Once a new variant has three runs on a dataset,
-# results/summarize.py wants a decision for it in ABLATION_DECISIONS.
+# thread. VARIANTS picks some (default: all but the replaced defaults below). Once a new variant
+# has three runs on a dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
 #   [DATASET=bbbp] [SEEDS=0] [FOLDS="0 1 2"] [EPOCHS=30] [VARIANTS="default lr-3e-4"] \
 #     [DATA_DIR=../shared/data] bash results/run_ablations.sh
 set -euo pipefail
@@ -16,6 +16,7 @@ DATASET=${DATASET:-bbbp}
 SEEDS=${SEEDS:-0}
 EPOCHS=${EPOCHS:-30}
 VARIANTS=${VARIANTS:-}
+ABLATIONS=${ABLATIONS:-results/ablations}
 source results/cpu_training.sh
 run() {
   local name=$1
@@ -24,7 +25,7 @@ run() {
     return
   fi
   train_runs "$(config_of "$DATASET")" "$@" --model plstm --name "$name" \
-    --trainer.max_epochs "$EPOCHS" --output_dir results/ablations
+    --trainer.max_epochs "$EPOCHS" --output_dir "$ABLATIONS"
 }
 run default
 run order-index --data.dag_order index
@@ -46,9 +47,29 @@ run transition-spread --plstm.transition_init spread
 run degree-off --plstm.degree_encoding false
 run virtual-node --plstm.virtual_node true
 run dropout-0.2 --plstm.dropout 0.2
-# results/ablations/*/readout-bn: run as `--plstm.readout_norm true` while the default was off
-run readout-bn-off --plstm.readout_norm false
-# results/ablations/*/default-<mark>: `default` with an adopted option set back to the value it
-# replaced (`--plstm.pooling mean`, `--optim.lr 1e-3`), run with another --output_dir and moved
-# here, to check an adoption again after a featurisation change
+run readout-bn --plstm.readout_norm true
+# `default` with an adopted option set back to the value it replaced, into <dataset>/default-<mark>
+# (results/replaced_default.py): the runs an adopted variant is compared with, made again to check
+# the adoption, after a featurisation change say. Only where VARIANTS names them, and only on a
+# dataset that adopted the option: elsewhere they would be runs of today's default.
+replaced() {
+  local name=$1 options output runs
+  if [[ " $VARIANTS " != *" $name "* ]]; then
+    return
+  fi
+  options=$(python results/replaced_default.py "$(config_of "$DATASET")" "$name")
+  output=$(mktemp -d)
+  # shellcheck disable=SC2086  # options holds an option and its value
+  train_runs "$(config_of "$DATASET")" $options --model plstm --name default \
+    --trainer.max_epochs "$EPOCHS" --output_dir "$output"
+  for runs in "$output"/*/default; do
+    mkdir -p "$ABLATIONS/$(basename "$(dirname "$runs")")/$name"
+    mv "$runs"/*seed*.json "$ABLATIONS/$(basename "$(dirname "$runs")")/$name/"
+  done
+  rm -r "$output"
+}
+replaced default-canonical-order
+replaced default-lr-1e-3
+replaced default-mean-pooling
+replaced default-no-readout-bn
 python results/summarize.py
