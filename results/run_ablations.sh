@@ -8,8 +8,10 @@
 # run_moleculenet.sh, or a TU name: folds FOLDS, seed 0); EPOCHS epochs (default 30), one CPU
 # thread. VARIANTS picks some (default: all but the replaced defaults below). Once a new variant
 # has three runs on a dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
+# Options given to the script go to every training (peptides-func's CPU budget:
+# `DATASET=peptides-func EPOCHS=3 bash results/run_ablations.sh --optim.warmup_epochs 1`).
 #   [DATASET=bbbp] [SEEDS=0] [FOLDS="0 1 2"] [EPOCHS=30] [VARIANTS="default lr-3e-4"] \
-#     [DATA_DIR=../shared/data] bash results/run_ablations.sh
+#     [DATA_DIR=../shared/data] bash results/run_ablations.sh [train.py options...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASET=${DATASET:-bbbp}
@@ -17,6 +19,7 @@ SEEDS=${SEEDS:-0}
 EPOCHS=${EPOCHS:-30}
 VARIANTS=${VARIANTS:-}
 ABLATIONS=${ABLATIONS:-results/ablations}
+COMMON=("$@")
 source results/cpu_training.sh
 run() {
   local name=$1
@@ -25,7 +28,7 @@ run() {
     return
   fi
   train_runs "$(config_of "$DATASET")" "$@" --model plstm --name "$name" \
-    --trainer.max_epochs "$EPOCHS" --output_dir "$ABLATIONS"
+    --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$ABLATIONS"
 }
 run default
 run order-index --data.dag_order index
@@ -61,7 +64,7 @@ replaced() {
   output=$(mktemp -d)
   # shellcheck disable=SC2086  # options holds an option and its value
   train_runs "$(config_of "$DATASET")" $options --model plstm --name default \
-    --trainer.max_epochs "$EPOCHS" --output_dir "$output"
+    --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$output"
   for runs in "$output"/*/default; do
     mkdir -p "$ABLATIONS/$(basename "$(dirname "$runs")")/$name"
     mv "$runs"/*seed*.json "$ABLATIONS/$(basename "$(dirname "$runs")")/$name/"

@@ -30,7 +30,7 @@ if args[0] == "train.py" and "--output_dir" in args:
 """
 
 
-def run_script(tmp_path, *datasets, script="run_moleculenet.sh",
+def run_script(tmp_path, *arguments, script="run_moleculenet.sh",
                **env) -> subprocess.CompletedProcess:
     stub = tmp_path / "bin" / "python"
     stub.parent.mkdir(parents=True)
@@ -38,12 +38,12 @@ def run_script(tmp_path, *datasets, script="run_moleculenet.sh",
     stub.chmod(0o755)
     env = os.environ | {"PATH": f"{stub.parent}:{os.environ['PATH']}", "MODELS": "plstm",
                         "ABLATIONS": str(tmp_path / "ablations")} | env
-    return subprocess.run(["bash", str(ROOT / "results" / script), *datasets], env=env,
+    return subprocess.run(["bash", str(ROOT / "results" / script), *arguments], env=env,
                           cwd=tmp_path, capture_output=True, text=True)
 
 
-def training_calls(tmp_path, *datasets, script="run_moleculenet.sh", **env) -> list[list[str]]:
-    result = run_script(tmp_path, *datasets, script=script, **env)
+def training_calls(tmp_path, *arguments, script="run_moleculenet.sh", **env) -> list[list[str]]:
+    result = run_script(tmp_path, *arguments, script=script, **env)
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in (tmp_path / "calls.txt").read_text().splitlines()]
     return [line for line in lines if line[0] == "train.py"]
@@ -82,9 +82,11 @@ def test_replaced_defaults_run_only_when_named_and_only_where_adopted(tmp_path):
     assert not [call for call in calls if "--plstm.pooling" in call
                 and call[call.index("--plstm.pooling") + 1] == "mean"]
 
-    (call,) = training_calls(tmp_path / "bbbp", script="run_ablations.sh", DATASET="bbbp",
-                             SEEDS="1", VARIANTS="default-mean-pooling")
+    (call,) = training_calls(tmp_path / "bbbp", "--optim.warmup_epochs", "1",
+                             script="run_ablations.sh", DATASET="bbbp", SEEDS="1",
+                             VARIANTS="default-mean-pooling")
     assert call[call.index("--plstm.pooling") + 1] == "mean"
+    assert call[call.index("--optim.warmup_epochs") + 1] == "1"  # the script's own options
     assert call[call.index("--name") + 1] == "default"
     # the `default` run file lands in the variant's folder, not in the default's
     ablations = tmp_path / "bbbp" / "ablations" / "ogbg-molbbbp"
