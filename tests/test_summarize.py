@@ -77,6 +77,32 @@ def load_script(path: Path = SCRIPT):
     return module
 
 
+def test_headline_sets_todays_plstm_beside_its_baseline(tmp_path):
+    summarize = load_script()
+    for seed in range(2):
+        write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", 0.8, 0.75)
+        write_run(tmp_path, "ogbg-molhiv", "gine", seed, "rocauc", 0.8, 0.90)  # not molhiv's
+        write_run(tmp_path, "ogbg-molhiv", "gine-vn", seed, "rocauc", 0.8, 0.70)
+        write_run(tmp_path, "ogbg-molesol", "plstm", seed, "rmse", 1.0, 1.10, pooling="sum")
+        write_run(tmp_path, "ogbg-molesol", "gine", seed, "rmse", 1.0, 0.90)
+        write_run(tmp_path, "ogbg-molesol", "plstm", seed + 2, "rmse", 1.0, 0.50,
+                  pooling="sum", featurizer=None)  # no chiral tags in ESOL: unmarked
+        write_run(tmp_path, "ogbg-molbace", "plstm", seed, "rocauc", 0.8, 0.60,
+                  pooling="mean")  # the replaced pooling: a marked row, not today's
+    write_run(tmp_path, "MUTAG", "plstm", 0, "acc", 0.8, 0.85)
+    lines = summarize.headline_table(
+        summarize.summary_rows(summarize.load_runs(tmp_path))).splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line for line in lines if line.startswith("| ")}
+    assert rows["ogbg-molhiv"].startswith(
+        "| ogbg-molhiv | rocauc ↑ | **0.7500 ± 0.0000** | 0.7000 ± 0.0000 | 2 / 2 | 30 | "
+        "GIN + virtual node (OGB) 0.7707 ± 0.0149; GatedGCN+")
+    # lower is better for RMSE; ESOL's SMILES have no chiral tags, so all four runs count
+    assert rows["ogbg-molesol"] == ("| ogbg-molesol | rmse ↓ | **0.8000 ± 0.3464** | "
+                                    "0.9000 ± 0.0000 | 4 / 2 | 30 |  |")
+    assert "ogbg-molbace" not in rows
+    assert rows["MUTAG"].startswith("| MUTAG | acc ↑ | 0.8500 | not run | 1 | 30 | pLSTM (paper)")
+
+
 def test_rows_give_mean_and_unbiased_std(tmp_path):
     summarize = load_script()
     tests = [0.70, 0.74]
