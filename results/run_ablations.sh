@@ -56,7 +56,7 @@ run readout-bn --plstm.readout_norm true
 # the adoption, after a featurisation change say. Only where VARIANTS names them, and only on a
 # dataset that adopted the option: elsewhere they would be runs of today's default.
 replaced() {
-  local name=$1 options output runs
+  local name=$1 options output runs target
   if [[ " $VARIANTS " != *" $name "* ]]; then
     return
   fi
@@ -65,9 +65,10 @@ replaced() {
   # shellcheck disable=SC2086  # options holds an option and its value
   train_runs "$(config_of "$DATASET")" $options --model plstm --name default \
     --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$output"
-  for runs in "$output"/*/default; do
-    mkdir -p "$ABLATIONS/$(basename "$(dirname "$runs")")/$name"
-    mv "$runs"/*seed*.json "$ABLATIONS/$(basename "$(dirname "$runs")")/$name/"
+  for runs in "$output"/*/default; do  # <dataset>/default: the run files and their summary
+    target="$ABLATIONS/$(basename "$(dirname "$runs")")/$name"
+    mkdir -p "$target"
+    mv "$runs"/* "$target/"
   done
   rm -r "$output"
 }
