@@ -540,7 +540,8 @@ ABLATION_DECISIONS = [
              "Degree encoding: it stays on. Switched off, it beat the default on tox21 by more "
              "than the spread without readout batch norm (OGB's atom features already hold the "
              "degree), but against today's default, which has it, it is within the spread on "
-             "ogbg-molhiv, tox21 and bbbp (below it there with the v1 chiral tags)."),
+             "ogbg-molhiv and bbbp (below it there with the v1 chiral tags) and below it on "
+             "tox21 with today's featurisation (within the spread with the v1 tags)."),
     Decision(("dropout-0.2", "virtual-node"),
              "Virtual node and dropout, the regularisers GINE + virtual node has and the pLSTM "
              "default lacks (ogbg-molhiv only): neither is added. Dropout 0.2 on both residual "
