@@ -227,7 +227,8 @@ INTRO = (
     "yet. The choices ablations made there with the old tags (sum pooling on bbbp and bace, "
     "bbbp's learning rate, peptides-func's `dfs` order) stay in the configs. All three "
     "were checked again with today's featurisation, and so were bbbp's other ablations, "
-    "readout batch norm included (the ablations section below). The section after the tables pairs each rerun row with its marked row.",
+    "readout batch norm included (the ablations section below). The section after the "
+    "tables pairs each rerun row with its marked row.",
 )
 MOLHIV_PARAGRAPH = 3
 
