@@ -21,14 +21,20 @@ VARIANTS=${VARIANTS:-}
 ABLATIONS=${ABLATIONS:-results/ablations}
 COMMON=("$@")
 source results/cpu_training.sh
+# train NAME OUTPUT_DIR [options...]: the dataset's pLSTM runs with the options, named NAME
+train() {
+  local name=$1 output=$2
+  shift 2
+  train_runs "$(config_of "$DATASET")" "$@" --model plstm --name "$name" \
+    --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$output"
+}
 run() {
   local name=$1
   shift
   if [[ -n "$VARIANTS" && " $VARIANTS " != *" $name "* ]]; then
     return
   fi
-  train_runs "$(config_of "$DATASET")" "$@" --model plstm --name "$name" \
-    --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$ABLATIONS"
+  train "$name" "$ABLATIONS" "$@"
 }
 run default
 run order-index --data.dag_order index
@@ -63,8 +69,7 @@ replaced() {
   options=$(python results/replaced_default.py "$(config_of "$DATASET")" "$name")
   output=$(mktemp -d)
   # shellcheck disable=SC2086  # options holds an option and its value
-  train_runs "$(config_of "$DATASET")" $options --model plstm --name default \
-    --trainer.max_epochs "$EPOCHS" ${COMMON[@]+"${COMMON[@]}"} --output_dir "$output"
+  train default "$output" $options
   for runs in "$output"/*/default; do  # <dataset>/default: the run files and their summary
     target="$ABLATIONS/$(basename "$(dirname "$runs")")/$name"
     mkdir -p "$target"
