@@ -11,12 +11,21 @@ import sys
 import time
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.demos.boring_classes import BoringModel
 
 from plstm_graph.cli.results import plot_curves, write_json
 from plstm_graph.files import atomic_write
-from plstm_graph.models.resume import SIGTERM_EXIT, AtomicCheckpointIO, EpochSampler
+from plstm_graph.models.resume import (
+    SIGTERM_EXIT,
+    AtomicCheckpointIO,
+    EpochSampler,
+    StopOnSigterm,
+    sigterm_exit_status,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 #: Resumed vs uninterrupted final metrics on CPU with one thread: the resumed run replays the
@@ -82,6 +91,45 @@ def test_epoch_sampler_is_a_function_of_seed_and_epoch_and_resumes():
     assert list(b) == full  # the skip applies to one pass only
     b.resume_at(1, skip=20)  # another epoch: no skip
     assert list(b) == full
+
+
+# ------------------------------------------------------------------------------ SIGTERM stop
+class _SigtermAt(Callback):
+    """Sends this process SIGTERM at the start of training batch ``batch`` or validation batch 0."""
+
+    def __init__(self, stage: str, batch: int = 0) -> None:
+        self.stage, self.batch = stage, batch
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.stage == "train" and trainer.global_step == self.batch:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        if self.stage == "validation" and not trainer.sanity_checking and batch_idx == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("stage", ["train", "validation"])
+def test_sigterm_stops_with_status_143(stage, tmp_path, capsys):
+    """Lightning's own SIGTERM stop exits with status 0; wherever the signal lands, the run must
+    exit with 143, and a signal during a training batch saves last.ckpt right after it."""
+    stop = StopOnSigterm(lambda: tmp_path)
+    trainer = L.Trainer(max_epochs=2, limit_train_batches=6, limit_val_batches=4,
+                        num_sanity_val_steps=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False,
+                        callbacks=[stop, _SigtermAt(stage, batch=3)])
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stopped, sigterm_exit_status():
+        trainer.fit(BoringModel())
+    assert stopped.value.code == SIGTERM_EXIT
+    assert signal.getsignal(signal.SIGTERM) == previous  # Lightning's handler is gone again
+    last = tmp_path / "last.ckpt"
+    if stage == "train":  # batch 3 finished, then the stop
+        assert torch.load(last, weights_only=True)["global_step"] == 4
+        assert f"resume with --resume {last}" in capsys.readouterr().out
+    else:  # mid-validation: no new checkpoint; the run had none before
+        assert not last.exists()
+        assert "stopped before the first checkpoint" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------ kill and resume

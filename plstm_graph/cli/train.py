@@ -7,10 +7,11 @@ logs, Lightning checkpoints (best on the validation metric, and last), the compa
 ``best.pt``, ``config.yaml`` and ``curves.png``; and the results JSON
 ``<output_dir>/<dataset>/<name>/seed<k>.json`` (plus ``summary.json`` for several seeds).
 
-A killed run loses nothing: all files are written atomically; SIGTERM saves
-``checkpoints/last.ckpt`` and exits with status 143; ``--checkpoint_every_n_steps`` keeps
-``last.ckpt`` recent for SIGKILL; ``--resume <run>/checkpoints/last.ckpt`` continues the run in
-its own folder and replays the uninterrupted run exactly (shuffling, RNG, optimiser, scheduler).
+A killed run loses nothing: all files are written atomically; SIGTERM stops the run with exit
+status 143, saving ``checkpoints/last.ckpt`` when it comes during a training batch (elsewhere the
+latest step or epoch checkpoint stays the resume point); ``--checkpoint_every_n_steps`` keeps
+``last.ckpt`` recent; ``--resume <run>/checkpoints/last.ckpt`` continues the run in its own
+folder and replays the uninterrupted run exactly (shuffling, RNG, optimiser, scheduler).
 """
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ from plstm_graph.cli.results import (
 )
 from plstm_graph.files import atomic_write
 from plstm_graph.models import OptimConfig, PropertyDataModule, PropertyPredictor, save_compact
-from plstm_graph.models.resume import AtomicCheckpointIO, ExactResume, StopOnSigterm
+from plstm_graph.models.resume import (
+    AtomicCheckpointIO,
+    ExactResume,
+    StopOnSigterm,
+    sigterm_exit_status,
+)
 from plstm_graph.nn.models import MODELS
 from plstm_graph.runtime import keep_freed_memory
 
@@ -196,8 +202,9 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
                         callbacks=callbacks, logger=[csv, tensorboard])
     if trainer.is_global_zero:
         print(f"{name} on {task.name}: {module.num_parameters:,} parameters")
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
-    tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)
+    with sigterm_exit_status():
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
+        tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)
     if not trainer.is_global_zero:
         return None
 

@@ -1,5 +1,5 @@
-"""Runs that survive being killed: atomic checkpoint files, a SIGTERM handler that saves
-``last.ckpt`` before exiting, and exact mid-epoch resumption.
+"""Runs that survive being killed: atomic checkpoint files, a SIGTERM stop that saves
+``last.ckpt`` and exits with status 143, and exact mid-epoch resumption.
 
 Exactness rests on three pieces, so that a resumed run replays the uninterrupted one:
 
@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import random
 import signal
-import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.utils.data import Sampler
 from torch_geometric.loader import DataLoader
 
 from plstm_graph.files import atomic_write
 
-#: Exit status of a run stopped by SIGTERM after saving ``last.ckpt`` (128 + SIGTERM).
+#: Exit status of a run stopped by SIGTERM (128 + SIGTERM, as a shell reports it).
 SIGTERM_EXIT = 128 + signal.SIGTERM
 
 
@@ -155,10 +156,15 @@ class ExactResume(Callback):
 
 
 class StopOnSigterm(Callback):
-    """On SIGTERM during ``fit``: finish the current training batch, save
-    ``<checkpoint dir>/last.ckpt`` and exit with status 143 (:data:`SIGTERM_EXIT`). Resume with
-    ``--resume <checkpoint dir>/last.ckpt``. (Lightning itself handles SIGTERM only under
-    SLURM.) Under DDP every process must receive the signal, as process-group kills do.
+    """Makes SIGTERM a resumable stop with exit status 143 (:data:`SIGTERM_EXIT`).
+
+    Lightning notes SIGTERM in ``trainer.received_sigterm`` and raises ``SIGTERMException`` at
+    the next safe point: after a training batch, a validation batch or an epoch. That exception
+    is a ``SystemExit`` with status 0, so without help a stopped run looks finished to a
+    scheduler. This callback saves ``<checkpoint dir>/last.ckpt`` when the signal came during a
+    training batch (the point a resume replays exactly); a signal anywhere else leaves the
+    latest step or epoch checkpoint as the resume point. Run ``fit``/``test`` inside
+    :func:`sigterm_exit_status` to get the 143. Under DDP, Lightning broadcasts rank 0's signal.
 
     Args:
         dirpath: a callable returning the checkpoint folder (known once the trainer is set up).
@@ -166,40 +172,25 @@ class StopOnSigterm(Callback):
 
     def __init__(self, dirpath) -> None:
         self.dirpath = dirpath
-        self.requested = False
-        self._previous = None
 
-    def _handler(self, signum, frame) -> None:
-        self.requested = True
-
-    def on_fit_start(self, trainer, pl_module) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._handler)
-
-    def _restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-            self._previous = None
-
-    def _stop(self, trainer, save: bool) -> None:
-        path = Path(self.dirpath()) / "last.ckpt"
-        if save:
-            trainer.save_checkpoint(path)
-        self._restore()
-        if trainer.is_global_zero:
-            print(f"SIGTERM: saved {path}; resume with --resume {path}", flush=True)
-        raise SystemExit(SIGTERM_EXIT)
+    def _last(self) -> Path:
+        return Path(self.dirpath()) / "last.ckpt"
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.requested:
-            self._stop(trainer, save=True)
-
-    def on_fit_end(self, trainer, pl_module) -> None:
-        # a signal during the last validation: the epoch-end checkpoints are already written
-        if self.requested:
-            self._stop(trainer, save=False)
-        self._restore()
+        if trainer.received_sigterm:  # Lightning stops right after this hook
+            trainer.save_checkpoint(self._last())
 
     def on_exception(self, trainer, pl_module, exception) -> None:
-        self._restore()
+        if isinstance(exception, SIGTERMException) and trainer.is_global_zero:
+            last = self._last()
+            print(f"SIGTERM: stopped; resume with --resume {last}" if last.is_file()
+                  else "SIGTERM: stopped before the first checkpoint", flush=True)
 
+
+@contextmanager
+def sigterm_exit_status():
+    """Turns Lightning's ``SIGTERMException`` (exit status 0) into ``SystemExit(143)``."""
+    try:
+        yield
+    except SIGTERMException:
+        raise SystemExit(SIGTERM_EXIT) from None
