@@ -270,7 +270,7 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
 
 def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     """A kept default that a variant now beats by more than the spread over three runs (sum
-    pooling on lipo, where mean stays), a variant no decision covers and an adopted variant
+    pooling on sider, where mean stays), a variant no decision covers and an adopted variant
     below the default it replaced (readout batch norm on tox21, sum pooling on bbbp), one
     adopted on named datasets within the spread on one of them (sum pooling on ESOL), or with
     no lead anywhere, are reported; fewer runs, an excluded variant, a lead within the spread,
@@ -295,7 +295,7 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
         write_run(folder / "old", "ogbg-molhiv", "norm-fanin", seed, "rocauc", 0.90, 0.6,
                   readout_norm=False)  # against the older default: history, not checked
         for dataset, mean, summed in [("ogbg-molbbbp", 0.90, 0.80), ("ogbg-molbace", 0.70, 0.80),
-                                      ("ogbg-mollipo", 0.70, 0.80), ("ogbg-molesol", 0.70, 0.705)]:
+                                      ("ogbg-molsider", 0.70, 0.80), ("ogbg-molesol", 0.70, 0.705)]:
             write_run(folder, dataset, "default", seed, "rocauc", mean + seed / 100, 0.6)
             write_run(folder, dataset, "pool-sum", seed, "rocauc", summed + seed / 100, 0.6,
                       pooling="sum")
@@ -324,7 +324,7 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     assert stale[1].endswith("but no decision covers `mystery`")
     assert stale[2].startswith("ogbg-molhiv `norm-fanin` (3 runs): +0.1000, more than the spread")
     assert stale[2].endswith("but the decision keeps the default")
-    assert stale[3].startswith("ogbg-mollipo `pool-sum` (3 runs): +0.1000, more than the spread")
+    assert stale[3].startswith("ogbg-molsider `pool-sum` (3 runs): +0.1000, more than the spread")
     assert stale[3].endswith("but the decision keeps the default")
     assert stale[4].startswith("ogbg-moltox21 `readout-bn` (3 runs): -0.4100, below by more")
     assert stale[4].endswith("but the decision adopted it")
@@ -449,8 +449,9 @@ def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tm
 
 
 def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_row(tmp_path):
-    """A main row and the same model's row of the replaced featurisation, seed by seed; a row
-    with another mark besides (an older default too) or without a partner gives no line."""
+    """A main row and the same model's row of the replaced featurisation, seed by seed, also
+    where both carry a replaced default's mark (lipo's mean pooling); a row without a partner
+    (an older default with the older featurisation only) gives no line."""
     summarize = load_script()
     for seed, (new, old) in enumerate([(0.80, 0.70), (0.70, 0.75), (0.90, 0.80)]):
         write_run(tmp_path, "ogbg-molclintox", "plstm", seed, "rocauc", new, new - 0.1)
@@ -459,11 +460,16 @@ def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_
         write_run(tmp_path / "old", "ogbg-molclintox", "plstm", seed + 5, "rocauc", 0.5, 0.5,
                   featurizer=None, readout_norm=False)
         write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", 0.8, 0.8)
+        write_run(tmp_path, "ogbg-mollipo", "plstm", seed, "rmse", 0.7, 0.7, pooling="mean")
+        write_run(tmp_path / "old", "ogbg-mollipo", "plstm", seed, "rmse", 0.8 + seed / 100,
+                  0.75, featurizer=None, pooling="mean")
     rows = summarize.summary_rows(summarize.load_runs(tmp_path))
     table = summarize.featurization_table(rows)
     lines = [line for line in table.splitlines() if line.startswith("| ogbg-")]
     assert lines == ["| ogbg-molclintox | plstm | rocauc | +0.0500, within the spread (0.1000) | "
-                     "better on 0, 2; worse on 1 | -0.1500 | worse on 0, 1, 2 |"]
+                     "better on 0, 2; worse on 1 | -0.1500 | worse on 0, 1, 2 |",
+                     "| ogbg-mollipo | plstm (mean pooling) | rmse | +0.1100, more than the "
+                     "spread (0.0100) | better on 0, 1, 2 | +0.0500 | better on 0, 1, 2 |"]
     assert summarize.featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
 
 
