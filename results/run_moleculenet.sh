@@ -16,8 +16,9 @@
 #  source results/cpu_training.sh; train_one_thread --config configs/PROTEINS.yaml --data.fold $k \
 #    --seeds 0 --model plstm --plstm.readout_norm false --output_dir results/noBN --log_dir runs-noBN
 #  with the JSON then moved to results/runs/PROTEINS/plstm-no-readout-bn/)
-# (gine-pool-sum, GINE with the sum pooling that pLSTM's bbbp, bace and ESOL configs chose, run to
-#  give the baseline the same choice: source results/cpu_training.sh; for d in bbbp bace esol; do
+# (gine-pool-sum, GINE with the sum pooling that pLSTM's bbbp, bace, ESOL and lipo configs chose,
+#  run to give the baseline the same choice: source results/cpu_training.sh; for d in bbbp bace
+#  esol lipo; do
 #  train_runs configs/ogbg-mol$d.yaml --model gine --gine.pooling sum --name gine-pool-sum \
 #    --trainer.max_epochs 30; done)
 set -euo pipefail
