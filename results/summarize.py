@@ -575,9 +575,9 @@ ABLATION_DECISIONS = [
              "ablations run on them. On bbbp and bace the choice was checked again with today's "
              "featurisation (`pool-sum`, the config as it is, against `default (mean "
              "pooling)`): sum still beats mean by more than the spread on every paired seed. "
-             "lipo took sum pooling with today's featurisation: its `pool-sum` runs made again "
-             "with it beat mean by more than the spread on every paired seed, where with the "
-             "v1 chiral tags they had led within the spread.",
+             "On lipo sum pooling was adopted with today's featurisation: its `pool-sum` runs "
+             "made again with it beat mean by more than the spread on every paired seed, where "
+             "with the v1 chiral tags they had led within the spread.",
              adopted=Adoption("plstm.pooling", "mean", " (mean pooling)", SUM_POOLED)),
     Decision(("pool-attention",),
              "Attention pooling (a learned gate over the atoms) becomes no default: it scores "
