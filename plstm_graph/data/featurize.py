@@ -7,9 +7,10 @@ used by the DAG transform for a numbering-independent orientation) and ``smiles`
 One deliberate difference: RDKit's (and so OGB's) chiral tag says clockwise or anticlockwise
 relative to the order in which the atom's bonds happen to be listed, which follows the SMILES
 spelling; the same stereocentre written from another end can get the opposite tag. Here the
-tag is given relative to the neighbours' canonical ranks instead (:func:`_canonical_chirality`),
-so the features do not depend on how a molecule is written. Where the listed order already
-follows the ranks, the tag is OGB's.
+tag is given relative to the neighbours' canonical ranks instead, or, at a centre two of whose
+neighbours are constitutionally equivalent (ring cis/trans pairs), by its CIP label
+(:func:`_chiral_tags`), so the features do not depend on how a molecule is written. Where the
+listed order already follows the ranks, the tag is OGB's.
 
 The feature values are computed with lookup tables built from
 ``ogb.utils.features.allowable_features``; that tag apart, they are identical to
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from ogb.utils.features import allowable_features
 from rdkit import Chem, RDLogger
+from rdkit.Chem import rdCIPLabeler
 from torch_geometric.data import Data
 
 __all__ = [
@@ -43,7 +45,7 @@ __all__ = [
 
 #: Bump when anything in this module changes the produced ``Data`` (it keys the processed-dataset
 #: cache).
-FEATURIZATION_VERSION = "ogb9x3-rank-v2"
+FEATURIZATION_VERSION = "ogb9x3-rank-v3"
 NUM_ATOM_FEATURES = 9
 NUM_BOND_FEATURES = 3
 
@@ -128,9 +130,11 @@ def mol_from_smiles(smiles: str) -> Chem.Mol:
 
 _FLIPPED = {Chem.ChiralType.CHI_TETRAHEDRAL_CW: Chem.ChiralType.CHI_TETRAHEDRAL_CCW,
             Chem.ChiralType.CHI_TETRAHEDRAL_CCW: Chem.ChiralType.CHI_TETRAHEDRAL_CW}
+_CIP_TAGS = {"R": Chem.ChiralType.CHI_TETRAHEDRAL_CW, "r": Chem.ChiralType.CHI_TETRAHEDRAL_CW,
+             "S": Chem.ChiralType.CHI_TETRAHEDRAL_CCW, "s": Chem.ChiralType.CHI_TETRAHEDRAL_CCW}
 
 
-def _canonical_chirality(atom: Chem.Atom, rank: Sequence[int]) -> Chem.ChiralType:
+def _ranked_chirality(atom: Chem.Atom, rank: Sequence[int]) -> Chem.ChiralType:
     """The atom's tetrahedral tag as if its bonds were listed by ascending canonical rank of the
     neighbour: an odd permutation between the listed and the ranked order mirrors the tag."""
     tag = atom.GetChiralTag()
@@ -142,15 +146,45 @@ def _canonical_chirality(atom: Chem.Atom, rank: Sequence[int]) -> Chem.ChiralTyp
     return _FLIPPED[tag] if inversions % 2 else tag
 
 
+def _chiral_tags(mol: Chem.Mol, rank: Sequence[int]) -> list[Chem.ChiralType]:
+    """Every atom's chiral tag, the same however the molecule is written.
+
+    Where a centre's neighbours differ in constitution, the tag is read in their canonical-rank
+    order (:func:`_ranked_chirality`). Where two of them do not -- a ring cis/trans pair as in
+    1,4-disubstituted cyclohexanes, a pseudo-asymmetric centre as in tropanes or meso sugar
+    alcohols -- only other stereocentres tell them apart, RDKit breaks that tie by the input
+    order, and the ranked order can turn over with the spelling. Such a centre takes its CIP
+    label instead (RDKit's new labeller, which gives these their r/s): R or r clockwise, S or s
+    anticlockwise, unspecified where it has none (then it is no stereocentre)."""
+    tags = [atom.GetChiralTag() for atom in mol.GetAtoms()]
+    centres = [atom for atom in mol.GetAtoms() if atom.GetChiralTag() in _FLIPPED]
+    if not centres:
+        return tags
+    constitution = Chem.CanonicalRankAtoms(mol, breakTies=False, includeChirality=False)
+    labelled = None
+    for atom in centres:
+        classes = [constitution[neighbour.GetIdx()] for neighbour in atom.GetNeighbors()]
+        if len(set(classes)) == len(classes):
+            tags[atom.GetIdx()] = _ranked_chirality(atom, rank)
+            continue
+        if labelled is None:
+            labelled = Chem.Mol(mol)
+            rdCIPLabeler.AssignCIPLabels(labelled)
+        code = labelled.GetAtomWithIdx(atom.GetIdx()).GetPropsAsDict().get("_CIPCode", "")
+        tags[atom.GetIdx()] = _CIP_TAGS.get(code, Chem.ChiralType.CHI_UNSPECIFIED)
+    return tags
+
+
 def _atom_features(mol: Chem.Mol, rank: Sequence[int]) -> list[list[int]]:
     feats = []
+    chiral_tags = _chiral_tags(mol, rank)
     get = mol.GetAtomWithIdx  # faster than iterating mol.GetAtoms()
     for i in range(mol.GetNumAtoms()):
         atom = get(i)
         feats.append(
             [
                 _ATOMIC.get(atom.GetAtomicNum(), _MISC_ATOMIC),
-                _CHIRAL_ENUM[_canonical_chirality(atom, rank)],
+                _CHIRAL_ENUM[chiral_tags[i]],
                 _DEGREE.get(atom.GetTotalDegree(), _MISC_DEGREE),
                 _CHARGE.get(atom.GetFormalCharge(), _MISC_CHARGE),
                 _NUMH.get(atom.GetTotalNumHs(), _MISC_NUMH),
