@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plstm_graph.data import FEATURIZATION_VERSION
+from plstm_graph.data import FEATURIZATION_VERSION, mol_from_smiles, smiles_to_data
 from plstm_graph.models.datamodule import PropertyDataModule
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
@@ -408,23 +408,30 @@ def test_a_shared_section_option_of_one_model_marks_only_its_runs(tmp_path):
 
 def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tmp_path):
     """Runs made with ``ogb9x3-rank-v1`` (or before run files recorded the featurisation) carry
-    its mark on datasets with chiral tags, of either model, and on no other dataset. On bbbp
+    its mark on datasets with chiral tags, of either model, and on no other dataset; runs made
+    with ``ogb9x3-rank-v2`` carry its mark on the datasets whose cis/trans tags v3 changed
+    (clintox), not on the others with chiral tags (sider). On bbbp
     the old `lr-3e-4` runs are still the adopted variant and compare with the old `(lr 1e-3)`
     default of the same featurisation; the old main runs copied from them add no row, and
     the main runs made with today's featurisation are a default of their own."""
     summarize = load_script()
     runs = tmp_path / "runs"
     for model in ("plstm", "gine"):
-        for dataset in ("ogbg-molclintox", "ogbg-molhiv"):
+        for dataset in ("ogbg-molclintox", "ogbg-molhiv", "ogbg-molsider"):
             write_run(runs, dataset, model, 0, "rocauc", 0.9, 0.6, featurizer=None)
             write_run(runs, dataset, model, 1, "rocauc", 0.9, 0.6, featurizer="ogb9x3-rank-v1")
-            write_run(runs, dataset, model, 2, "rocauc", 0.9, 0.6)
+            write_run(runs, dataset, model, 2, "rocauc", 0.9, 0.6, featurizer="ogb9x3-rank-v2")
+            write_run(runs, dataset, model, 3, "rocauc", 0.9, 0.6)
     labels = sorted((r["dataset"], r["model"], r["seeds"])
                     for r in summarize.summary_rows(summarize.load_runs(runs)))
     assert labels == [
-        ("ogbg-molclintox", "gine", [2]), ("ogbg-molclintox", "gine (v1 chiral tags)", [0, 1]),
-        ("ogbg-molclintox", "plstm", [2]), ("ogbg-molclintox", "plstm (v1 chiral tags)", [0, 1]),
-        ("ogbg-molhiv", "gine", [0, 1, 2]), ("ogbg-molhiv", "plstm", [0, 1, 2])]
+        ("ogbg-molclintox", "gine", [3]), ("ogbg-molclintox", "gine (v1 chiral tags)", [0, 1]),
+        ("ogbg-molclintox", "gine (v2 chiral tags)", [2]),
+        ("ogbg-molclintox", "plstm", [3]), ("ogbg-molclintox", "plstm (v1 chiral tags)", [0, 1]),
+        ("ogbg-molclintox", "plstm (v2 chiral tags)", [2]),
+        ("ogbg-molhiv", "gine", [0, 1, 2, 3]), ("ogbg-molhiv", "plstm", [0, 1, 2, 3]),
+        ("ogbg-molsider", "gine", [2, 3]), ("ogbg-molsider", "gine (v1 chiral tags)", [0, 1]),
+        ("ogbg-molsider", "plstm", [2, 3]), ("ogbg-molsider", "plstm (v1 chiral tags)", [0, 1])]
 
     bbbp = tmp_path / "bbbp"
     for seed in range(3):
@@ -473,20 +480,70 @@ def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_
     assert summarize.featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
 
 
+
+def chiral_sources(summarize, shared_data) -> dict[str, Path]:
+    """The SMILES file of every molecule dataset of the tables."""
+    sources = {name: shared_data / name.replace("-", "_") / "mapping" / "mol.csv.gz"
+               for _, names in summarize.GROUPS for name in names if name.startswith("ogbg-")}
+    sources["peptides-func"] = (shared_data / "LRGB" / "peptides-functional" / "raw"
+                                / "peptide_multi_class_dataset.csv.gz")
+    return sources
+
 def test_the_chiral_datasets_are_those_whose_smiles_have_chiral_tags(shared_data):
     """The datasets :data:`CHIRAL_DATASETS` names, where ``ogb9x3-rank-v2`` changed the graphs,
     are exactly the molecule datasets of the results tables with ``@`` in a SMILES."""
     import pandas as pd
 
     summarize = load_script()
-    sources = {name: shared_data / name.replace("-", "_") / "mapping" / "mol.csv.gz"
-               for _, names in summarize.GROUPS for name in names if name.startswith("ogbg-")}
-    sources["peptides-func"] = (shared_data / "LRGB" / "peptides-functional" / "raw"
-                                / "peptide_multi_class_dataset.csv.gz")
+    sources = chiral_sources(summarize, shared_data)
     chiral = {name for name, path in sources.items() if path.exists()
               and pd.read_csv(path, usecols=["smiles"])["smiles"].str.contains("@").any()}
     assert "ogbg-molpcba" not in chiral  # its molecules are not in the offline data
     assert chiral == set(summarize.CHIRAL_DATASETS)
+
+
+@pytest.mark.slow
+def test_cis_trans_datasets_are_those_whose_graphs_v3_changed(shared_data):
+    """:data:`CIS_TRANS_CHANGED` names every dataset of the tables, with the number of its
+    molecules, where a chiral tag of today's featurisation differs from the tag read in the
+    neighbours' canonical-rank order (``ogb9x3-rank-v2``'s reading, computed here from RDKit's
+    ranks and the parity of the neighbour order)."""
+    import pandas as pd
+
+    summarize = load_script()
+    sources = chiral_sources(summarize, shared_data)
+    changed = {}
+    for name in summarize.CHIRAL_DATASETS:
+        count = 0
+        for smiles in pd.read_csv(sources[name], usecols=["smiles"])["smiles"]:
+            if "@" in smiles:
+                count += chiral_column(smiles_to_data(smiles)) != ranked_tags(smiles)
+        if count:
+            changed[name] = count
+    assert changed == summarize.CIS_TRANS_CHANGED
+
+
+def chiral_column(data) -> list[int]:
+    return data.x[:, 1].tolist()
+
+
+def ranked_tags(smiles: str) -> list[int]:
+    """OGB's chirality index of every atom's tag as if its bonds were listed by ascending
+    canonical rank of the neighbour (CW 1, CCW 2: the one flips to the other on an odd
+    permutation)."""
+    from rdkit import Chem
+
+    mol = mol_from_smiles(smiles)
+    rank = list(Chem.CanonicalRankAtoms(mol, breakTies=True))
+    tags = []
+    for atom in mol.GetAtoms():
+        tag = int(atom.GetChiralTag())
+        if tag in (1, 2):
+            ranks = [rank[bond.GetOtherAtomIdx(atom.GetIdx())] for bond in atom.GetBonds()]
+            odd = sum(a > b for i, a in enumerate(ranks) for b in ranks[i + 1:]) % 2
+            tag = 3 - tag if odd else tag
+        tags.append(tag if tag <= 3 else 4)  # OGB's list: unspecified, CW, CCW, other, misc
+    return tags
 
 
 def test_configs_follow_the_adopted_defaults():
