@@ -138,8 +138,6 @@ def _ranked_chirality(atom: Chem.Atom, rank: Sequence[int]) -> Chem.ChiralType:
     """The atom's tetrahedral tag as if its bonds were listed by ascending canonical rank of the
     neighbour: an odd permutation between the listed and the ranked order mirrors the tag."""
     tag = atom.GetChiralTag()
-    if tag not in _FLIPPED:
-        return tag
     index = atom.GetIdx()
     ranks = [rank[bond.GetOtherAtomIdx(index)] for bond in atom.GetBonds()]
     inversions = sum(a > b for i, a in enumerate(ranks) for b in ranks[i + 1:])
