@@ -482,8 +482,7 @@ def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_
     assert summarize.featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
 
 
-
-def chiral_sources(summarize, shared_data) -> dict[str, Path]:
+def smiles_sources(summarize, shared_data) -> dict[str, Path]:
     """The SMILES file of every molecule dataset of the tables."""
     sources = {name: shared_data / name.replace("-", "_") / "mapping" / "mol.csv.gz"
                for _, names in summarize.GROUPS for name in names if name.startswith("ogbg-")}
@@ -491,13 +490,14 @@ def chiral_sources(summarize, shared_data) -> dict[str, Path]:
                                 / "peptide_multi_class_dataset.csv.gz")
     return sources
 
+
 def test_the_chiral_datasets_are_those_whose_smiles_have_chiral_tags(shared_data):
     """The datasets :data:`CHIRAL_DATASETS` names, where ``ogb9x3-rank-v2`` changed the graphs,
     are exactly the molecule datasets of the results tables with ``@`` in a SMILES."""
     import pandas as pd
 
     summarize = load_script()
-    sources = chiral_sources(summarize, shared_data)
+    sources = smiles_sources(summarize, shared_data)
     chiral = {name for name, path in sources.items() if path.exists()
               and pd.read_csv(path, usecols=["smiles"])["smiles"].str.contains("@").any()}
     assert "ogbg-molpcba" not in chiral  # its molecules are not in the offline data
@@ -513,7 +513,7 @@ def test_cis_trans_datasets_are_those_whose_graphs_v3_changed(shared_data):
     import pandas as pd
 
     summarize = load_script()
-    sources = chiral_sources(summarize, shared_data)
+    sources = smiles_sources(summarize, shared_data)
     changed = {}
     for name in summarize.CHIRAL_DATASETS:
         count = 0
