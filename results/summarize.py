@@ -635,8 +635,9 @@ ABLATION_DECISIONS = [
 ADOPTIONS = tuple(d.adopted for d in ABLATION_DECISIONS if d.adopted)
 
 
-#: the featurisation of a run file without a ``featurizer`` key: the key came with
-#: ``ogb9x3-rank-v2``, so such a run was made with the version before
+#: the featurisation of a run file without a ``featurizer`` key: the key came four commits
+#: after ``ogb9x3-rank-v2`` and no committed run made from those commits lacks it, so such a run
+#: was made with the version before
 UNRECORDED_FEATURIZER = "ogb9x3-rank-v1"
 
 

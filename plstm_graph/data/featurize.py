@@ -10,7 +10,7 @@ spelling; the same stereocentre written from another end can get the opposite ta
 tag is given relative to the neighbours' canonical ranks instead, or, at a centre two of whose
 neighbours are constitutionally equivalent (ring cis/trans pairs), by its CIP label
 (:func:`_chiral_tags`), so the features do not depend on how a molecule is written. Where the
-listed order already follows the ranks, the tag is OGB's.
+listed order already follows the ranks, the tag of a centre read in that order is OGB's.
 
 The feature values are computed with lookup tables built from
 ``ogb.utils.features.allowable_features``; that tag apart, they are identical to
