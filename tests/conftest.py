@@ -42,3 +42,28 @@ def manifest(shared_data: Path) -> dict:
 def data_cache(tmp_path_factory) -> Path:
     """A session-wide folder for processed-dataset caches (never the shared data folder)."""
     return tmp_path_factory.mktemp("plstm_data_cache")
+
+
+@pytest.fixture(scope="session")
+def freesolv_datamodule(shared_data, data_cache):
+    """ogbg-molfreesolv from the shared data, set up (its splits built)."""
+    from plstm_graph.models import PropertyDataModule
+
+    dm = PropertyDataModule("ogbg-molfreesolv", data_dir=str(shared_data),
+                            cache_dir=str(data_cache), eval_batch_size=128)
+    dm.setup()
+    return dm
+
+
+@pytest.fixture(scope="session")
+def freesolv_model_file(freesolv_datamodule, tmp_path_factory):
+    """An (untrained, seeded) pLSTM for FreeSolv saved as a compact model file."""
+    from plstm_graph.models import OptimConfig, PropertyPredictor, save_compact
+
+    torch.manual_seed(0)
+    task = freesolv_datamodule.task_info()
+    args = {"out_channels": task.out_channels, "hidden_channels": 32,
+            **freesolv_datamodule.input_channels()}
+    module = PropertyPredictor.from_parts("plstm", args, task,
+                                          freesolv_datamodule.featurization(), OptimConfig())
+    return save_compact(module, tmp_path_factory.mktemp("model") / "best.pt")

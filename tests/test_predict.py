@@ -14,31 +14,10 @@ import plstm_graph
 from plstm_graph.cli import evaluate
 from plstm_graph.models import (
     OptimConfig,
-    PropertyDataModule,
     PropertyPredictor,
     load_module,
     save_compact,
 )
-
-
-@pytest.fixture(scope="module")
-def datamodule(shared_data, data_cache):
-    dm = PropertyDataModule("ogbg-molfreesolv", data_dir=str(shared_data),
-                            cache_dir=str(data_cache), eval_batch_size=128)
-    dm.setup()
-    return dm
-
-
-@pytest.fixture(scope="module")
-def model_file(datamodule, tmp_path_factory):
-    """An (untrained, seeded) pLSTM for FreeSolv saved as a compact model file."""
-    torch.manual_seed(0)
-    task = datamodule.task_info()
-    args = {"out_channels": task.out_channels, "hidden_channels": 32,
-            **datamodule.input_channels()}
-    module = PropertyPredictor.from_parts("plstm", args, task, datamodule.featurization(),
-                                          OptimConfig())
-    return save_compact(module, tmp_path_factory.mktemp("model") / "best.pt")
 
 
 def _predictions(module, datamodule) -> torch.Tensor:
@@ -46,26 +25,26 @@ def _predictions(module, datamodule) -> torch.Tensor:
         return torch.cat([module.predict_batch(b) for b in datamodule.split_dataloader("test")])
 
 
-def test_compact_file_loads_with_weights_only(model_file):
-    payload = torch.load(model_file, weights_only=True)
+def test_compact_file_loads_with_weights_only(freesolv_model_file):
+    payload = torch.load(freesolv_model_file, weights_only=True)
     assert payload["version"] == 1
     hp = payload["hparams"]
     assert hp["model"] == "plstm" and hp["featurization"]["dag_order"] == "canonical"
     assert hp["task"]["target_std"] is not None  # regression scaling travels with the model
 
 
-def test_predict_matches_dataset_graphs(model_file, datamodule):
-    model = plstm_graph.load_model(model_file)
-    subset = datamodule.splits["test"]
+def test_predict_matches_dataset_graphs(freesolv_model_file, freesolv_datamodule):
+    model = plstm_graph.load_model(freesolv_model_file)
+    subset = freesolv_datamodule.splits["test"]
     smiles = [subset[i].smiles for i in range(len(subset))]
     pred = model.predict(smiles)
     assert pred.shape == (len(smiles), 1) and pred.dtype == np.float32
-    expected = _predictions(load_module(model_file), datamodule)
+    expected = _predictions(load_module(freesolv_model_file), freesolv_datamodule)
     np.testing.assert_allclose(pred, expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_predict_marks_unparsable_rows(model_file):
-    model = plstm_graph.load_model(model_file)
+def test_predict_marks_unparsable_rows(freesolv_model_file):
+    model = plstm_graph.load_model(freesolv_model_file)
     with pytest.warns(UserWarning, match="could not be parsed"):
         pred = model.predict(["CCO", "not-a-smiles", "c1ccccc1"])
     assert pred.shape == (3, 1)
@@ -77,30 +56,31 @@ def test_predict_marks_unparsable_rows(model_file):
         model.predict("CCO")
 
 
-def test_evaluate_cli_split_metric(model_file, datamodule, shared_data, data_cache, tmp_path):
+def test_evaluate_cli_split_metric(freesolv_model_file, freesolv_datamodule, shared_data,
+                                   data_cache, tmp_path):
     out = tmp_path / "metric.json"
-    assert evaluate.main([str(model_file), "--data_dir", str(shared_data), "--cache_dir",
+    assert evaluate.main([str(freesolv_model_file), "--data_dir", str(shared_data), "--cache_dir",
                           str(data_cache), "--split", "valid", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["metric"] == "rmse" and result["split"] == "valid"
-    assert result["num_graphs"] == len(datamodule.splits["valid"])
-    module = load_module(model_file)
+    assert result["num_graphs"] == len(freesolv_datamodule.splits["valid"])
+    module = load_module(freesolv_model_file)
     with torch.no_grad():
         preds, ys = zip(*[(module.scores(module(b)), module._targets(b))
-                          for b in datamodule.split_dataloader("valid")])
+                          for b in freesolv_datamodule.split_dataloader("valid")])
     assert result["value"] == pytest.approx(module.evaluate(torch.cat(preds), torch.cat(ys)))
 
 
-def test_evaluate_model_saved_without_data_options(model_file, shared_data, data_cache,
+def test_evaluate_model_saved_without_data_options(freesolv_model_file, shared_data, data_cache,
                                                    tmp_path):
     """Model files from before the training data options were stored still evaluate: on the
     training dataset's name with the default options."""
-    payload = torch.load(model_file, weights_only=True)
+    payload = torch.load(freesolv_model_file, weights_only=True)
     assert payload["hparams"]["task"].pop("data_options")["dataset"] == "ogbg-molfreesolv"
     old = tmp_path / "old.pt"
     torch.save(payload, old)
     results = []
-    for path in (model_file, old):
+    for path in (freesolv_model_file, old):
         out = tmp_path / f"{path.stem}.json"
         assert evaluate.main([str(path), "--data_dir", str(shared_data), "--cache_dir",
                               str(data_cache), "--out", str(out)]) == 0
@@ -109,54 +89,56 @@ def test_evaluate_model_saved_without_data_options(model_file, shared_data, data
     assert results[0] == results[1]
 
 
-def test_lightning_checkpoint_loads_like_the_compact_file(model_file, datamodule, tmp_path):
-    module = load_module(model_file)
+def test_lightning_checkpoint_loads_like_the_compact_file(freesolv_model_file,
+                                                          freesolv_datamodule, tmp_path):
+    module = load_module(freesolv_model_file)
     trainer = L.Trainer(max_steps=0, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False,
                         num_sanity_val_steps=0, limit_val_batches=0)
-    trainer.fit(module, datamodule=datamodule)
+    trainer.fit(module, datamodule=freesolv_datamodule)
     trainer.save_checkpoint(tmp_path / "last.ckpt")
-    torch.testing.assert_close(_predictions(load_module(tmp_path / "last.ckpt"), datamodule),
-                               _predictions(module.eval(), datamodule))
+    reloaded = load_module(tmp_path / "last.ckpt")
+    torch.testing.assert_close(_predictions(reloaded, freesolv_datamodule),
+                               _predictions(module.eval(), freesolv_datamodule))
     torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, tmp_path / "other.ckpt")
     with pytest.raises(ValueError, match="not a Lightning checkpoint of plstm-graph"):
         load_module(tmp_path / "other.ckpt")
 
 
-def test_model_saved_before_readout_norm_existed(datamodule, tmp_path):
+def test_model_saved_before_readout_norm_existed(freesolv_datamodule, tmp_path):
     """Model files that do not record ``readout_norm`` were built without it (the default
     before it became ``True``) and still load, with the same predictions."""
-    task = datamodule.task_info()
+    task = freesolv_datamodule.task_info()
     args = {"out_channels": task.out_channels, "hidden_channels": 32, "readout_norm": False,
-            **datamodule.input_channels()}
-    module = PropertyPredictor.from_parts("plstm", args, task, datamodule.featurization(),
+            **freesolv_datamodule.input_channels()}
+    module = PropertyPredictor.from_parts("plstm", args, task, freesolv_datamodule.featurization(),
                                           OptimConfig())
     payload = torch.load(save_compact(module, tmp_path / "new.pt"), weights_only=True)
     assert payload["hparams"]["model_args"].pop("readout_norm") is False
     torch.save(payload, tmp_path / "old.pt")
     old = load_module(tmp_path / "old.pt")
     assert isinstance(old.net.readout_norm, torch.nn.Identity)
-    torch.testing.assert_close(_predictions(old, datamodule),
-                               _predictions(module.eval(), datamodule))
+    torch.testing.assert_close(_predictions(old, freesolv_datamodule),
+                               _predictions(module.eval(), freesolv_datamodule))
 
 
-def test_saved_model_records_every_argument(model_file):
+def test_saved_model_records_every_argument(freesolv_model_file):
     """Defaults are stored too, so a later change of a default cannot change a saved model."""
-    model_args = torch.load(model_file, weights_only=True)["hparams"]["model_args"]
+    model_args = torch.load(freesolv_model_file, weights_only=True)["hparams"]["model_args"]
     assert model_args["readout_norm"] is True and model_args["num_layers"] == 2
 
 
-def test_evaluate_cli_predict_round_trip(model_file, tmp_path, capsys):
+def test_evaluate_cli_predict_round_trip(freesolv_model_file, tmp_path, capsys):
     table = pd.DataFrame({"id": ["a", "b", "c", "d"],
                           "smiles": ["CCO", "C1CC", "", "c1ccccc1O"]})
     src, dst = tmp_path / "in.csv", tmp_path / "preds.csv"
     table.to_csv(src, index=False)
-    assert evaluate.main([str(model_file), "--predict", str(src), "--out", str(dst)]) == 0
+    assert evaluate.main([str(freesolv_model_file), "--predict", str(src), "--out", str(dst)]) == 0
     err = capsys.readouterr().err
     assert "row 1" in err and "row 2" in err
     out = pd.read_csv(dst, keep_default_na=False)
     assert out["id"].tolist() == ["a", "b", "c", "d"]  # aligned, nothing dropped
     values = out.iloc[:, -1].tolist()
     assert values[1] == "" and values[2] == ""
-    expected = plstm_graph.load_model(model_file).predict(["CCO", "c1ccccc1O"])
+    expected = plstm_graph.load_model(freesolv_model_file).predict(["CCO", "c1ccccc1O"])
     np.testing.assert_allclose([float(values[0]), float(values[3])], expected[:, 0], rtol=1e-5)
