@@ -558,16 +558,16 @@ ABLATION_DECISIONS = [
              "every other dataset it ran on, it is within the spread of 1e-3 (ogbg-molhiv, "
              "bace, sider, tox21, ESOL, FreeSolv, lipo, MUTAG, PTC_FM; toxcast with "
              "`ogb9x3-rank-v2`) or scores below it by more than the spread (clintox; toxcast "
-             "with today's featurisation and the v1 chiral tags) (gain column). On sider, where over seeds 0-2 it led 1e-3 by just the spread, both "
-             "rows were given seeds 3-9: over ten it trails 1e-3, within the spread and worse on "
-             "six seeds. It has no runs on ogbg-molmuv, NCI1 and "
-             "PROTEINS, the slowest to train. The main pLSTM runs on bbbp were the `lr-3e-4` runs, "
-             "copied with a `copied_from` key, until the reruns with today's featurisation "
-             "(intro above); the runs made at 1e-3 before (main runs and "
-             "ablations) are kept, marked `(lr 1e-3)`. A config's learning rate is that of both "
-             "models, so bbbp's GINE runs at 1e-3 carry the mark too; the `gine` row is GINE "
-             "rerun at 3e-4 (same seeds and epochs), which raises its validation mean as well, "
-             "with both featurisations (the `gine (lr 1e-3)` rows).",
+             "with today's featurisation and the v1 chiral tags) (gain column). On sider, where "
+             "over seeds 0-2 it led 1e-3 by just the spread, both rows were given seeds 3-9: "
+             "over ten it trails 1e-3, within the spread and worse on six seeds. It has no runs "
+             "on ogbg-molmuv, NCI1 and PROTEINS, the slowest to train. The main pLSTM runs on "
+             "bbbp were the `lr-3e-4` runs, copied with a `copied_from` key, until the reruns "
+             "with today's featurisation (intro above); the runs made at 1e-3 before (main runs "
+             "and ablations) are kept, marked `(lr 1e-3)`. A config's learning rate is that of "
+             "both models, so bbbp's GINE runs at 1e-3 carry the mark too; the `gine` row is "
+             "GINE rerun at 3e-4 (same seeds and epochs), which raises its validation mean as "
+             "well, with both featurisations (the `gine (lr 1e-3)` rows).",
              adopted=Adoption("optim.lr", 1e-3, " (lr 1e-3)", ("ogbg-molbbbp",))),
     Decision(("transition-spread",),
              "Transition init: the reference's random init stays and `spread` stays an option. "
