@@ -45,8 +45,8 @@ def test_layer_example(shared_data, data_cache, tmp_path, monkeypatch):
     assert batch.num_graphs == 32
 
 
-@pytest.mark.slow  # featurises all of ogbg-molhiv
-def test_data_example(shared_data, data_cache, manifest, tmp_path, monkeypatch):
+@pytest.mark.slow  # reads ogbg-molhiv from the session cache, which hiv_loads makes
+def test_data_example(hiv_loads, shared_data, data_cache, manifest, tmp_path, monkeypatch):
     root = data_root_with("ogbg_molhiv", shared_data, data_cache, tmp_path)
     monkeypatch.setenv("PLSTM_DATA_DIR", str(root))
     names = run_example("smiles_to_data(")
