@@ -591,9 +591,11 @@ ABLATION_DECISIONS = [
     Decision(("bidirectional",),
              "Both orientations in every layer (`bidirectional`, spec A4; the same parameters, "
              "about 1.6 times the training step): the orientation alternating from block to "
-             "block stays. It is within the spread of the default on bbbp and ogbg-molhiv and "
-             "below it in tox21's 10-epoch runs (both older featurisations) (gain column), so "
-             "it does not earn its cost; it stays an option."),
+             "block stays. It is within the spread of the default on bbbp, ogbg-molhiv and "
+             "tox21 (at 30 epochs, the main runs' budget; in the 10-epoch runs with both older "
+             "featurisations it was below it) (gain column), and where it leads it is worse on "
+             "some paired seeds (last column), so it does not earn its cost; it stays an "
+             "option."),
     Decision(("pool-sum",),
              f"Graph pooling (spec A15): sum pooling is the default of the {SUM_POOLED_NAMES} "
              "configs, mean pooling stays that of the others. Sum beats mean by more than the "
