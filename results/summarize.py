@@ -217,8 +217,8 @@ INTRO = (
     "**Baselines.** The GINE baselines keep their configs' pooling: OGB's mean on the OGB "
     "datasets, the paper baselines' sum on the TU datasets; `gine-pool-sum` is GINE with sum "
     "pooling on bbbp, bace, ESOL and lipo, run to give the baseline the same choice (same "
-    "epochs and seeds; on bbbp and bace made again with today's featurisation, at bbbp's "
-    "learning rate 3e-4 there; on lipo with `ogb9x3-rank-v2`): on validation it scores below "
+    "epochs and seeds; on bbbp, bace and lipo made again with today's featurisation, at "
+    "bbbp's learning rate 3e-4 there): on validation it scores below "
     "mean-pooled GINE of the same featurisation by more than the spread on all four (valid "
     "column), so the `gine` rows stay the baseline.",
     "**ogbg-molhiv** follows the OGB protocol with 10 seeds (0-9) at a CPU budget of 15 "
