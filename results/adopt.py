@@ -6,7 +6,8 @@ that value. The run files of the dataset that keep the replaced value, main runs
 alike, move to a folder named after the mark (``plstm`` -> ``plstm-mean-pooling``); a row's label
 comes from its runs' configs, so the folders only keep them apart. Then the variant's runs are
 copied into the main ``plstm`` folder as ``plstm`` runs with a ``copied_from`` key: they are the
-same trainings, made with the config the dataset has now. Nothing is overwritten.
+same trainings, made with the config the dataset has now. Nothing is overwritten. Run it again
+when more runs of the variant land (later seeds or folds): it copies those not copied yet.
 
     python results/adopt.py ogbg-molbace pool-sum [--dry-run]
     python results/summarize.py
@@ -66,7 +67,7 @@ def plan(dataset: str, variant: str, runs: Path, ablations: Path) -> list[Step]:
     for src, target, _ in moves:
         if target.exists():
             raise SystemExit(f"{target} exists; {src} is not moved over it")
-    copies = []
+    copies, copied = [], []
     for path in run_files(source):
         run = json.loads(path.read_text())
         if marks_in(run_label(run)):
@@ -75,10 +76,13 @@ def plan(dataset: str, variant: str, runs: Path, ablations: Path) -> list[Step]:
         target, copied_from = runs / dataset / "plstm" / path.name, os.path.relpath(path, ROOT)
         if target.exists() and not {target, target.parent} & moved:
             if json.loads(target.read_text()).get("copied_from") == copied_from:
-                raise SystemExit(f"`{variant}` is adopted on {dataset} already: {target} is "
-                                 f"a copy of {path}")
+                copied.append(target)
+                continue
             raise SystemExit(f"{target} exists; {path} is not copied over it")
         copies.append((path, target, {**run, "model": "plstm", "copied_from": copied_from}))
+    if copied and not moves + copies:
+        raise SystemExit(f"`{variant}` is adopted on {dataset} already: every run in {source} "
+                         f"has its copy in {copied[0].parent}")
     return moves + copies
 
 
