@@ -566,7 +566,7 @@ ABLATION_DECISIONS = [
              "at all. On NCI1 its first three folds led the default's ten by more than the spread "
              "(+0.0259, spread 0.0208), but the default's first three are easier than its ten: "
              "paired fold by fold the lead is about +0.016, and with fold 3 the row is within the "
-             "spread, so NCI1 keeps 1e-3 until all ten folds decide (folds 6 and 7 are running). "
+             "spread, so NCI1 keeps 1e-3 until all ten folds decide (fold 7 is running). "
              "The main pLSTM runs on bbbp were the `lr-3e-4` runs, copied with a `copied_from` "
              "key, until the reruns with today's featurisation (intro above); the runs made at "
              "1e-3 before (main runs and ablations) are kept, marked `(lr 1e-3)`. A config's "
