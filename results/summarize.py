@@ -569,14 +569,13 @@ ABLATION_DECISIONS = [
              "given the other seven folds: the default's first three folds are easier than its "
              "ten, and over all ten 3e-4 is within the spread of 1e-3 and not better on every "
              "paired fold (gain and last columns), so NCI1 keeps 1e-3. On ogbg-molmuv, the largest "
-             "MoleculeNet set (30 min a seed at its 10 epochs), it is being run on seeds 0-2 "
-             "(results as they land). The main pLSTM runs on bbbp were the `lr-3e-4` runs, copied "
-             "with a `copied_from` key, until the reruns with today's featurisation (intro above); "
-             "the runs made at 1e-3 before (main runs and ablations) are kept, marked `(lr 1e-3)`. "
-             "A config's learning rate is that of both models, so bbbp's GINE runs at 1e-3 carry "
-             "the mark too; the `gine` row is GINE rerun at 3e-4 (same seeds and epochs), which "
-             "raises its validation mean as well, with both featurisations (the `gine (lr 1e-3)` "
-             "rows).",
+             "MoleculeNet set (30 min a seed at its 10 epochs), it runs on seeds 0-2 (results as "
+             "they land). The main pLSTM runs on bbbp were the `lr-3e-4` runs, copied with a "
+             "`copied_from` key, until the reruns with today's featurisation (intro above); the "
+             "runs made at 1e-3 before (main runs and ablations) are kept, marked `(lr 1e-3)`. A "
+             "config's learning rate is that of both models, so bbbp's GINE runs at 1e-3 carry the "
+             "mark too; the `gine` row is GINE rerun at 3e-4 (same seeds and epochs), which raises "
+             "its validation mean as well, with both featurisations (the `gine (lr 1e-3)` rows).",
              adopted=Adoption("optim.lr", 1e-3, " (lr 1e-3)", ("ogbg-molbbbp",))),
     Decision(("transition-spread",),
              "Transition init: the reference's random init stays and `spread` stays an option. "
