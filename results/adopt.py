@@ -6,8 +6,7 @@ that value. The run files of the dataset that keep the replaced value, main runs
 alike, move to a folder named after the mark (``plstm`` -> ``plstm-mean-pooling``); a row's label
 comes from its runs' configs, so the folders only keep them apart. Then the variant's runs are
 copied into the main ``plstm`` folder as ``plstm`` runs with a ``copied_from`` key: they are the
-same trainings, made with the config the dataset has now. Nothing is overwritten. Run it again
-when more runs of the variant land (later seeds or folds): it copies those not copied yet.
+same trainings, made with the config the dataset has now. Nothing is overwritten.
 
     python results/adopt.py ogbg-molbace pool-sum [--dry-run]
     python results/summarize.py
@@ -67,7 +66,7 @@ def plan(dataset: str, variant: str, runs: Path, ablations: Path) -> list[Step]:
     for src, target, _ in moves:
         if target.exists():
             raise SystemExit(f"{target} exists; {src} is not moved over it")
-    copies, copied = [], []
+    copies = []
     for path in run_files(source):
         run = json.loads(path.read_text())
         if marks_in(run_label(run)):
@@ -76,13 +75,10 @@ def plan(dataset: str, variant: str, runs: Path, ablations: Path) -> list[Step]:
         target, copied_from = runs / dataset / "plstm" / path.name, os.path.relpath(path, ROOT)
         if target.exists() and not {target, target.parent} & moved:
             if json.loads(target.read_text()).get("copied_from") == copied_from:
-                copied.append(target)
-                continue
+                raise SystemExit(f"`{variant}` is adopted on {dataset} already: {target} is "
+                                 f"a copy of {path}")
             raise SystemExit(f"{target} exists; {path} is not copied over it")
         copies.append((path, target, {**run, "model": "plstm", "copied_from": copied_from}))
-    if copied and not moves + copies:
-        raise SystemExit(f"`{variant}` is adopted on {dataset} already: every run in {source} "
-                         f"has its copy in {copied[0].parent}")
     return moves + copies
 
 

@@ -53,13 +53,6 @@ def test_learning_rate_adopted_on_bbbp(tmp_path, adopt):
     with pytest.raises(SystemExit, match="adopted on ogbg-molbbbp already"):
         adopt.main([bbbp, "lr-3e-4", "--runs", str(runs), "--ablations", str(ablations)])
 
-    # a later seed of the variant: adopting again copies it alone
-    write_run(ablations, bbbp, "lr-3e-4", 3, "rocauc", 0.95, 0.73, pooling="sum", lr=3e-4)
-    steps = adopt.plan(bbbp, "lr-3e-4", runs, ablations)
-    assert [(src.name, target.relative_to(runs), run is not None)
-            for src, target, run in steps] == [
-        ("seed3.json", Path(bbbp, "plstm", "seed3.json"), True)]
-
 
 def test_pooling_moves_only_the_runs_with_the_replaced_value(tmp_path, adopt):
     runs, ablations = tmp_path / "runs", tmp_path / "ablations"
