@@ -3,6 +3,7 @@ comments say. Oracles: the shared data's manifest, the molecule's atom and bond 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -70,3 +71,32 @@ def test_prediction_example(freesolv_model_file, tmp_path, monkeypatch):
     predictions = names["model"].predict(["CCO", "c1ccccc1O"])
     assert isinstance(predictions, np.ndarray) and predictions.shape == (2, 1)
     assert np.isfinite(predictions).all()
+
+
+def readme_train_commands() -> list[list[str]]:
+    """The arguments of every ``python train.py`` line in README.md's shell examples, with
+    the comment after each as the last item."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.S):
+        for line in block.splitlines():
+            command, _, comment = line.partition("#")
+            words = shlex.split(command)
+            if words[:2] == ["python", "train.py"]:
+                commands.append([*words[2:], comment.strip()])
+    return commands
+
+
+def test_train_commands_parse_and_pick_the_models_their_comments_name(monkeypatch):
+    """Each README ``train.py`` line is a valid command line from the repository root (configs
+    found, option names and values accepted), and the GINE lines train the model their comment
+    names (run names ``gine-vn`` and ``gine``)."""
+    from plstm_graph.cli.train import build_parser, run_name
+
+    monkeypatch.chdir(README.parent)
+    names = {}
+    for *argv, comment in readme_train_commands():
+        names[comment] = run_name(build_parser().parse_args(argv))
+    assert len(names) >= 7
+    assert names["baseline: GINE + virtual node"] == "gine-vn"
+    assert names["plain GINE"] == "gine"
+    assert names["pLSTM, OGB protocol"] == "plstm"
