@@ -321,9 +321,11 @@ def baseline_at_both_budgets(found: dict[str, dict], longer: dict, main: dict) -
         wins = len(paired(plstm, gine, "test")["better"])
         parts.append(f"at {plstm['epochs']} epochs {plstm['test_mean']:.4f} against "
                      f"{gine['test_mean']:.4f} (better on {wins} of {len(seeds)})")
-    return (f" `{name_longer}` is the `{name_main}` baseline at {longer['epochs']} epochs; on "
-            f"the seeds it has run so far ({', '.join(map(str, seeds))}), pLSTM's test mean "
-            "against the baseline's is " + "; ".join(parts) + ".")
+    baseline = found[name_longer]
+    return (f" `{name_longer}` is the `{name_main}` baseline at {longer['epochs']} epochs (about "
+            f"{baseline['hours'] / baseline['runs']:.1f} h a seed, two trainings sharing the two "
+            f"cores); on the seeds it has run so far ({', '.join(map(str, seeds))}), pLSTM's "
+            "test mean against the baseline's is " + "; ".join(parts) + ".")
 
 
 #: why a dataset has no runs yet (costs measured on this 2-core CPU, one thread per training)

@@ -269,8 +269,9 @@ def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
     note = summarize.longer_budget_note(summarize.summary_rows(summarize.load_runs(tmp_path)))
     assert "no runs at" not in note
     assert note.endswith(
-        " `gine-vn-30-epochs` is the `gine-vn` baseline at 30 epochs; on the seeds it has run "
-        "so far (1), pLSTM's test mean against the baseline's is at 15 epochs 0.7500 against "
+        " `gine-vn-30-epochs` is the `gine-vn` baseline at 30 epochs (about 0.0 h a seed, two "
+        "trainings sharing the two cores); on the seeds it has run so far (1), pLSTM's test "
+        "mean against the baseline's is at 15 epochs 0.7500 against "
         "0.7400 (better on 1 of 1); at 30 epochs 0.7800 against 0.7900 (better on 0 of 1).")
 
 
