@@ -1,6 +1,6 @@
 """Make an adopted ablation variant the main pLSTM runs of a dataset (issue 5, item 5).
 
-Run it once a decision in ``results/summarize.py`` adopts the variant on the dataset: its
+Run it once a decision in ``results/report/decisions.py`` adopts the variant on the dataset: its
 ``Adoption`` names the config option, the value it replaced and the mark of the runs that keep
 that value. The run files of the dataset that keep the replaced value, main runs and ablations
 alike, move to a folder named after the mark (``plstm`` -> ``plstm-mean-pooling``); a row's label
@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from summarize import HERE, RUN_FILES, Adoption, adoption_of, marks_in, run_label  # noqa: E402
+from report.decisions import Adoption, adoption_of
+from report.marks import marks_in, run_label
+from report.rows import RUN_FILES
+
+HERE = Path(__file__).resolve().parent
 
 ROOT = HERE.parent
 
@@ -46,8 +48,8 @@ def plan(dataset: str, variant: str, runs: Path, ablations: Path) -> list[Step]:
     adoption = adoption_of(variant, dataset)
     if adoption is None:
         raise SystemExit(f"`{variant}` is not adopted on {dataset}: give its decision in "
-                         "ABLATION_DECISIONS (results/summarize.py) an Adoption that holds on "
-                         "it first")
+                         "ABLATION_DECISIONS (results/report/decisions.py) an Adoption that "
+                         "holds on it first")
     source = ablations / dataset / variant
     if not run_files(source):
         raise SystemExit(f"no run files in {source}")

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from adopt import folder_suffix  # noqa: E402
-from summarize import ADOPTIONS  # noqa: E402
+from adopt import folder_suffix
+from report.decisions import ADOPTIONS
 
 #: the ``default-<mark>`` variant of each adoption
 REPLACED_DEFAULTS = {f"default-{folder_suffix(a)}": a for a in ADOPTIONS}

@@ -7,7 +7,8 @@
 # Each variant changes one option of the dataset's config (a MoleculeNet short name as in
 # run_moleculenet.sh, or a TU name: folds FOLDS, seed 0); EPOCHS epochs (default 30), one CPU
 # thread. VARIANTS picks some (default: all but the replaced defaults below). Once a new variant
-# has three runs on a dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS.
+# has three runs on a dataset, results/summarize.py wants a decision for it in ABLATION_DECISIONS
+# (results/report/decisions.py).
 # Options given to the script go to every training (peptides-func's CPU budget:
 # `DATASET=peptides-func EPOCHS=3 bash results/run_ablations.sh --optim.warmup_epochs 1`).
 #   [DATASET=bbbp] [SEEDS=0] [FOLDS="0 1 2"] [EPOCHS=30] [VARIANTS="default lr-3e-4"] \

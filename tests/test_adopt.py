@@ -3,14 +3,15 @@ import json
 from pathlib import Path
 
 import pytest
-from test_summarize import load_script, write_run
 
-SCRIPT = Path(__file__).resolve().parents[1] / "results" / "adopt.py"
+import adopt as adopt_script
+from report.rows import load_runs
+from test_summarize import write_run
 
 
 @pytest.fixture
 def adopt():
-    return load_script(SCRIPT)
+    return adopt_script
 
 
 def names(folder: Path) -> set[str]:
@@ -44,9 +45,8 @@ def test_learning_rate_adopted_on_bbbp(tmp_path, adopt):
         assert Path(adopt.ROOT, copy.pop("copied_from")).samefile(source)
         assert copy == {k: v for k, v in json.loads(source.read_text()).items() if k != "model"}
 
-    summarize = load_script()
     labels = {label: [r["test_metric"] for r in group]
-              for (_, label), group in summarize.load_runs(runs).items()}
+              for (_, label), group in load_runs(runs).items()}
     assert labels == {"plstm": [0.70, 0.71, 0.72], "plstm (lr 1e-3)": [0.80] * 3,
                       "gine (lr 1e-3)": [0.81] * 3}
 

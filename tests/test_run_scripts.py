@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_summarize import load_script
+
+import replaced_default
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +96,6 @@ def test_replaced_defaults_run_only_when_named_and_only_where_adopted(tmp_path):
 
 
 def test_a_replaced_default_is_refused_where_its_option_was_not_adopted():
-    replaced_default = load_script(ROOT / "results" / "replaced_default.py")
     configs = ROOT / "configs"
     assert replaced_default.replaced_options(configs / "ogbg-moltox21.yaml",
                                              "default-no-readout-bn") == [

@@ -1,5 +1,4 @@
 """results/summarize.py: tables from run files, the README block, ablations sorted by validation."""
-import importlib.util
 import inspect
 import json
 import statistics
@@ -12,6 +11,16 @@ import yaml
 
 from plstm_graph.data import FEATURIZATION_VERSION, mol_from_smiles, smiles_to_data
 from plstm_graph.models.datamodule import PropertyDataModule
+
+from report.ablations import ablation_tables, default_for, stale_decisions, with_main_defaults
+from report.agreement import agreement_table, validation_agreement
+from report.datasets import GROUPS
+from report.decisions import ADOPTIONS
+from report.featurization import CHIRAL_DATASETS, CIS_TRANS_CHANGED
+from report.intro import intro, longer_budget_note
+from report.marks import ADOPTED
+from report.rows import format_paired, gain, load_runs, paired, summary_rows
+from report.tables import featurization_table, headline_table
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "summarize.py"
 CONFIGS = SCRIPT.parents[1] / "configs"
@@ -68,17 +77,7 @@ def test_tables_readme_block_and_ablations(tmp_path):
     assert "STALE BLOCK" not in block and expected in block
 
 
-def load_script(path: Path = SCRIPT):
-    """A script of results/ as a module (``results_<name>``)."""
-    spec = importlib.util.spec_from_file_location(f"results_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_headline_sets_todays_plstm_beside_its_baseline(tmp_path):
-    summarize = load_script()
     for seed in range(2):
         write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", 0.8, 0.75)
         write_run(tmp_path, "ogbg-molhiv", "gine", seed, "rocauc", 0.8, 0.90)  # not molhiv's
@@ -90,8 +89,8 @@ def test_headline_sets_todays_plstm_beside_its_baseline(tmp_path):
         write_run(tmp_path, "ogbg-molbace", "plstm", seed, "rocauc", 0.8, 0.60,
                   pooling="mean")  # the replaced pooling: a marked row, not today's
     write_run(tmp_path, "MUTAG", "plstm", 0, "acc", 0.8, 0.85)
-    lines = summarize.headline_table(
-        summarize.summary_rows(summarize.load_runs(tmp_path))).splitlines()
+    lines = headline_table(
+        summary_rows(load_runs(tmp_path))).splitlines()
     rows = {line.split(" | ")[0].strip("| "): line for line in lines if line.startswith("| ")}
     assert rows["ogbg-molhiv"].startswith(
         "| ogbg-molhiv | rocauc ↑ | **0.7500 ± 0.0000** | 0.7000 ± 0.0000 | 2 / 2 | 30 | "
@@ -104,12 +103,11 @@ def test_headline_sets_todays_plstm_beside_its_baseline(tmp_path):
 
 
 def test_rows_give_mean_and_unbiased_std(tmp_path):
-    summarize = load_script()
     tests = [0.70, 0.74]
     for seed, test in enumerate(tests):
         write_run(tmp_path, "ogbg-moltox21", "plstm", seed, "rocauc", 0.9, test)
     write_run(tmp_path, "ogbg-molesol", "gine", 0, "rmse", 1.2, 1.0)
-    rows = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path))}
+    rows = {r["dataset"]: r for r in summary_rows(load_runs(tmp_path))}
     several, one = rows["ogbg-moltox21"], rows["ogbg-molesol"]
     assert several["test_mean"] == pytest.approx(statistics.mean(tests))
     assert several["test_std"] == pytest.approx(statistics.stdev(tests))
@@ -118,14 +116,13 @@ def test_rows_give_mean_and_unbiased_std(tmp_path):
 
 
 def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
-    summarize = load_script()
     write_run(tmp_path / "runs", "ogbg-molhiv", "plstm", 0, "rocauc", 0.72, 0.70)
     write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 0, "rocauc", 0.93, 0.60)
     write_run(tmp_path / "ablations", "ogbg-molhiv", "degree-off", 0, "rocauc", 0.74, 0.73)
     write_run(tmp_path / "ablations", "ogbg-moltox21", "default", 0, "rocauc", 0.92, 0.61)
-    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    main = summary_rows(load_runs(tmp_path / "runs"))
+    rows = with_main_defaults(
+        summary_rows(load_runs(tmp_path / "ablations")), main)
     labels = sorted((r["dataset"], r["model"]) for r in rows)
     assert labels == [("ogbg-molhiv", "default (main plstm runs)"),
                       ("ogbg-molhiv", "degree-off"), ("ogbg-moltox21", "default")]
@@ -134,7 +131,6 @@ def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
 def test_a_variant_is_compared_with_the_default_of_its_budget(tmp_path):
     """A variant run at the main runs' 30 epochs, on a dataset whose other ablations ran at 10,
     is compared with the main runs, not with the 10-epoch default."""
-    summarize = load_script()
     runs, ablations = tmp_path / "runs", tmp_path / "ablations"
     for seed in (0, 1, 2):
         write_run(runs, "ogbg-moltox21", "plstm", seed, "rocauc", 0.80, 0.7)
@@ -142,20 +138,19 @@ def test_a_variant_is_compared_with_the_default_of_its_budget(tmp_path):
         write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.70, 0.6, epochs=10)
         write_run(ablations, "ogbg-moltox21", "lr-3e-4", seed, "rocauc", 0.79 + seed / 1000,
                   0.7, lr=3e-4)
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(ablations)),
-        summarize.summary_rows(summarize.load_runs(runs)))
+    rows = with_main_defaults(
+        summary_rows(load_runs(ablations)),
+        summary_rows(load_runs(runs)))
     by_label = {r["model"]: r for r in rows}
-    assert summarize.default_for(by_label["lr-3e-4"], rows) is by_label[
+    assert default_for(by_label["lr-3e-4"], rows) is by_label[
         "default (main plstm runs)"]
-    assert summarize.default_for(by_label["blocks-1"], rows) is by_label["default"]
-    assert summarize.stale_decisions(rows) == []  # 0.79 is below 0.80, not above 0.70
+    assert default_for(by_label["blocks-1"], rows) is by_label["default"]
+    assert stale_decisions(rows) == []  # 0.79 is below 0.80, not above 0.70
 
 
 def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     """pLSTM runs from before batch norm on the graph embeddings became the default (configs
     without ``readout_norm``, or with it off) form their own rows, in both tables."""
-    summarize = load_script()
     write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 0, "rocauc", 0.93, 0.60)
     write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 1, "rocauc", 0.92, 0.62,
               readout_norm=False)
@@ -164,43 +159,41 @@ def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     write_run(tmp_path / "ablations", "ogbg-moltox21", "default", 0, "rocauc", 0.92, 0.61,
               readout_norm=False)
     write_run(tmp_path / "ablations", "ogbg-moltox21", "readout-bn", 0, "rocauc", 0.94, 0.65)
-    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
+    main = summary_rows(load_runs(tmp_path / "runs"))
     assert sorted(r["model"] for r in main) == ["gine", "plstm", "plstm (no readout BN)"]
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    rows = with_main_defaults(
+        summary_rows(load_runs(tmp_path / "ablations")), main)
     # the main seed-0 run has the adopted variant's config and seed: one row, marked the default
     assert sorted(r["model"] for r in rows) == [
         "default (no readout BN)", "readout-bn (now the default)"]
     write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 2, "rocauc", 0.93, 0.60)
-    main = summarize.summary_rows(summarize.load_runs(tmp_path / "runs"))
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(tmp_path / "ablations")), main)
+    main = summary_rows(load_runs(tmp_path / "runs"))
+    rows = with_main_defaults(
+        summary_rows(load_runs(tmp_path / "ablations")), main)
     assert sorted(r["model"] for r in rows) == [
         "default (main plstm runs)", "default (no readout BN)", "readout-bn (now the default)"]
 
 
 def test_paired_seeds_respect_the_metric_direction(tmp_path):
-    summarize = load_script()
     for seed, (mine, theirs) in enumerate([(0.80, 0.70), (0.60, 0.70), (0.70001, 0.70)]):
         write_run(tmp_path / "a", "ogbg-molhiv", "variant", seed, "rocauc", mine, 0.5)
         write_run(tmp_path / "b", "ogbg-molhiv", "default", seed, "rocauc", theirs, 0.5)
         write_run(tmp_path / "a", "ogbg-molesol", "variant", seed, "rmse", mine, 0.5)
         write_run(tmp_path / "b", "ogbg-molesol", "default", seed, "rmse", theirs, 0.5)
     write_run(tmp_path / "a", "ogbg-molhiv", "variant", 7, "rocauc", 0.9, 0.5)  # no partner
-    a = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path / "a"))}
-    b = {r["dataset"]: r for r in summarize.summary_rows(summarize.load_runs(tmp_path / "b"))}
-    higher = summarize.paired(a["ogbg-molhiv"], b["ogbg-molhiv"])
+    a = {r["dataset"]: r for r in summary_rows(load_runs(tmp_path / "a"))}
+    b = {r["dataset"]: r for r in summary_rows(load_runs(tmp_path / "b"))}
+    higher = paired(a["ogbg-molhiv"], b["ogbg-molhiv"])
     assert higher == {"better": [0], "worse": [1], "tied": [2]}
-    assert summarize.paired(a["ogbg-molesol"], b["ogbg-molesol"]) == {
+    assert paired(a["ogbg-molesol"], b["ogbg-molesol"]) == {
         "better": [1], "worse": [0], "tied": [2]}
-    assert summarize.format_paired(higher) == "better on 0; worse on 1; tied on 2"
+    assert format_paired(higher) == "better on 0; worse on 1; tied on 2"
 
 
 def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
     """A variant is compared seed by seed with the default of its readout batch norm setting;
     the adopted variant, which is the default where no `default` runs have batch norm, with
     the default it replaced."""
-    summarize = load_script()
     ablations = tmp_path / "ablations"
     for seed in (0, 1):
         write_run(ablations, "ogbg-moltox21", "default", seed, "rocauc", 0.90, 0.6,
@@ -209,9 +202,9 @@ def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
         write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.90 + seed / 50, 0.6)
         write_run(ablations, "ogbg-moltox21", "blocks-3", seed, "rocauc", 0.95, 0.6,
                   readout_norm=False)
-    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(ablations)),
+    rows = with_main_defaults(summary_rows(load_runs(ablations)),
                                         [])
-    table = summarize.ablation_tables(rows)
+    table = ablation_tables(rows)
     cells = [[cell.strip() for cell in line.strip("|").split("|")]
              for line in table.splitlines() if line.startswith("| ogbg-moltox21")]
     assert {cell[1]: cell[-1] for cell in cells} == {
@@ -227,46 +220,43 @@ def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
 
 
 def test_gain_is_measured_in_the_metrics_better_direction(tmp_path):
-    summarize = load_script()
     for seed, (mine, theirs) in enumerate([(1.0, 1.3), (1.2, 1.5)]):
         write_run(tmp_path / "a", "ogbg-molesol", "variant", seed, "rmse", mine, 1.0)
         write_run(tmp_path / "b", "ogbg-molesol", "default", seed, "rmse", theirs, 1.0)
-    (a,), (b,) = (summarize.summary_rows(summarize.load_runs(tmp_path / d)) for d in "ab")
+    (a,), (b,) = (summary_rows(load_runs(tmp_path / d)) for d in "ab")
     spread = statistics.stdev([1.0, 1.2])
-    assert summarize.gain(a, b) == f"+0.3000, more than the spread ({spread:.4f})"
-    assert summarize.gain(b, a) == f"-0.3000, below by more than the spread ({spread:.4f})"
+    assert gain(a, b) == f"+0.3000, more than the spread ({spread:.4f})"
+    assert gain(b, a) == f"-0.3000, below by more than the spread ({spread:.4f})"
 
 
 def test_one_run_each_has_no_spread_to_judge_a_gain_by(tmp_path):
-    summarize = load_script()
     write_run(tmp_path / "a", "peptides-func", "order-dfs", 0, "ap", 0.41, 0.39, epochs=3)
     write_run(tmp_path / "b", "peptides-func", "plstm", 0, "ap", 0.39, 0.37, epochs=3)
-    (a,), (b,) = (summarize.summary_rows(summarize.load_runs(tmp_path / d)) for d in "ab")
-    assert summarize.gain(a, b) == "+0.0200, one run each, no spread to judge it by"
+    (a,), (b,) = (summary_rows(load_runs(tmp_path / d)) for d in "ab")
+    assert gain(a, b) == "+0.0200, one run each, no spread to judge it by"
     write_run(tmp_path / "b", "peptides-func", "plstm", 1, "ap", 0.40, 0.37, epochs=3)
-    (b,) = summarize.summary_rows(summarize.load_runs(tmp_path / "b"))
-    assert summarize.gain(a, b) == "+0.0150, more than the spread (0.0071)"
+    (b,) = summary_rows(load_runs(tmp_path / "b"))
+    assert gain(a, b) == "+0.0150, more than the spread (0.0071)"
 
 
 def test_longer_budget_note_is_computed_from_the_runs(tmp_path):
-    summarize = load_script()
     for seed, (val15, val30, test15, test30) in enumerate([(0.70, 0.75, 0.74, 0.73),
                                                           (0.72, 0.71, 0.75, 0.78)]):
         write_run(tmp_path, "ogbg-molhiv", "plstm", seed, "rocauc", val15, test15, epochs=15)
         write_run(tmp_path, "ogbg-molhiv", "plstm-30-epochs", seed, "rocauc", val30, test30)
-    rows = summarize.summary_rows(summarize.load_runs(tmp_path))
-    note = summarize.longer_budget_note(rows)
+    rows = summary_rows(load_runs(tmp_path))
+    note = longer_budget_note(rows)
     assert "by +0.0200" in note and "better on 1 of 2 paired seeds" in note
     assert "test mean by +0.0100 (better on 1 of 2)" in note
     assert "stays below the bar, GIN + virtual node (OGB) at 0.7707" in note
     assert "no runs at 30 epochs" in note
-    (molhiv,) = [p for p in summarize.intro(rows).split("\n\n") if note in p]
+    (molhiv,) = [p for p in intro(rows).split("\n\n") if note in p]
     assert molhiv.startswith("**ogbg-molhiv**") and molhiv.endswith(note)
-    assert summarize.longer_budget_note([r for r in rows if r["model"] == "plstm"]) == ""
+    assert longer_budget_note([r for r in rows if r["model"] == "plstm"]) == ""
     for seed in range(2):
         write_run(tmp_path, "ogbg-molhiv", "gine-vn", seed, "rocauc", 0.8, 0.74, epochs=15)
     write_run(tmp_path, "ogbg-molhiv", "gine-vn-30-epochs", 1, "rocauc", 0.8, 0.79)
-    note = summarize.longer_budget_note(summarize.summary_rows(summarize.load_runs(tmp_path)))
+    note = longer_budget_note(summary_rows(load_runs(tmp_path)))
     assert "no runs at" not in note
     assert note.endswith(
         " `gine-vn-30-epochs` is the `gine-vn` baseline at 30 epochs (about 0.0 h a seed, two "
@@ -285,7 +275,6 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
     default are not; nor is a variant adopted on a dataset that leads there within the spread
     with today's featurisation after leading by more with the older one (3e-4 on bbbp), while
     one that now scores below (sum pooling on bbbp) still is."""
-    summarize = load_script()
     folder = tmp_path / "ablations"
     for seed in range(3):
         write_run(folder, "ogbg-molhiv", "default", seed, "rocauc", 0.70 + seed / 100, 0.6)
@@ -320,8 +309,8 @@ def test_stale_decisions_name_the_rows_that_contradict_them(tmp_path):
                       value + seed / 100, 0.6, featurizer="ogb9x3-rank-v1", **option)
     for seed in range(2):
         write_run(folder, "ogbg-molhiv", "width-32", seed, "rocauc", 0.90, 0.6)
-    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(folder)), [])
-    stale = summarize.stale_decisions(rows)
+    rows = with_main_defaults(summary_rows(load_runs(folder)), [])
+    stale = stale_decisions(rows)
     assert len(stale) == 7, stale
     assert stale[0].startswith("ogbg-molbbbp `pool-sum` (3 runs): -0.1000, below by more")
     assert stale[0].endswith("but the decision adopted it")
@@ -345,7 +334,6 @@ def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
     carry the `(mean pooling)` mark beside `(no readout BN)`, the `pool-sum` runs are today's
     default and compare with the mean-pooling default they replaced; on sider `pool-sum` is a
     variant of the unmarked default."""
-    summarize = load_script()
     runs, ablations = tmp_path / "runs", tmp_path / "ablations"
     for seed in range(2):
         write_run(runs, "ogbg-molbbbp", "plstm", seed, "rocauc", 0.90, 0.6)
@@ -356,12 +344,12 @@ def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
             write_run(ablations, dataset, "pool-sum", seed, "rocauc", 0.95 - seed / 10, 0.6,
                       pooling="sum")
     write_run(runs, "ogbg-molbbbp", "plstm", 5, "rocauc", 0.95, 0.6, pooling="sum")
-    main = summarize.summary_rows(summarize.load_runs(runs))
+    main = summary_rows(load_runs(runs))
     assert sorted((r["dataset"], r["model"], r["runs"]) for r in main) == [
         ("ogbg-molbbbp", "plstm", 1), ("ogbg-molbbbp", "plstm (mean pooling)", 2),
         ("ogbg-molbbbp", "plstm (mean pooling) (no readout BN)", 2),
         ("ogbg-molsider", "plstm", 2)]
-    rows = summarize.with_main_defaults(summarize.summary_rows(summarize.load_runs(ablations)),
+    rows = with_main_defaults(summary_rows(load_runs(ablations)),
                                         main)
     labels = {(r["dataset"], r["model"]): r for r in rows}
     assert sorted(labels) == [
@@ -374,21 +362,20 @@ def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
             ("ogbg-molbbbp", "pool-sum (now the default)",
              "default (main plstm runs) (mean pooling)"),
             ("ogbg-molsider", "pool-sum", "default (main plstm runs)")]:
-        assert summarize.default_for(labels[dataset, variant], rows)["model"] == reference
+        assert default_for(labels[dataset, variant], rows)["model"] == reference
 
 
 def test_a_shared_option_marks_the_runs_of_every_model(tmp_path):
     """The learning rate (``optim.lr``, shared by the models) was replaced on bbbp only: runs of
     either model at the old rate carry its mark there and nowhere else, while an adopted
     ``plstm`` option marks pLSTM runs only."""
-    summarize = load_script()
     for model in ("plstm", "gine"):
         for dataset in ("ogbg-molbbbp", "ogbg-molhiv"):
             write_run(tmp_path, dataset, model, 0, "rocauc", 0.9, 0.6, lr=1e-3)
         write_run(tmp_path, "ogbg-molbbbp", model, 1, "rocauc", 0.9, 0.6, pooling="sum")
         write_run(tmp_path, "ogbg-moltox21", model, 0, "rocauc", 0.9, 0.6, readout_norm=False)
     labels = sorted((r["dataset"], r["model"], r["seeds"])
-                    for r in summarize.summary_rows(summarize.load_runs(tmp_path)))
+                    for r in summary_rows(load_runs(tmp_path)))
     assert labels == [
         ("ogbg-molbbbp", "gine", [1]), ("ogbg-molbbbp", "gine (lr 1e-3)", [0]),
         ("ogbg-molbbbp", "plstm", [1]), ("ogbg-molbbbp", "plstm (lr 1e-3) (mean pooling)", [0]),
@@ -400,13 +387,12 @@ def test_a_shared_section_option_of_one_model_marks_only_its_runs(tmp_path):
     """The DAG order sits in the data section, which both models share, but only pLSTM orients
     its graphs: on peptides-func, where `dfs` replaced `canonical`, pLSTM runs in the canonical
     order carry the mark and GINE runs (recorded with the canonical order) do not."""
-    summarize = load_script()
     for model in ("plstm", "gine"):
         for dataset in ("peptides-func", "ogbg-molhiv"):
             write_run(tmp_path, dataset, model, 0, "ap", 0.4, 0.4)
     write_run(tmp_path, "peptides-func", "plstm", 1, "ap", 0.4, 0.4, dag_order="dfs")
     labels = sorted((r["dataset"], r["model"], r["seeds"])
-                    for r in summarize.summary_rows(summarize.load_runs(tmp_path)))
+                    for r in summary_rows(load_runs(tmp_path)))
     assert labels == [
         ("ogbg-molhiv", "gine", [0]), ("ogbg-molhiv", "plstm", [0]),
         ("peptides-func", "gine", [0]), ("peptides-func", "plstm", [1]),
@@ -421,7 +407,6 @@ def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tm
     the old `lr-3e-4` runs are still the adopted variant and compare with the old `(lr 1e-3)`
     default of the same featurisation; the old main runs copied from them add no row, and
     the main runs made with today's featurisation are a default of their own."""
-    summarize = load_script()
     runs = tmp_path / "runs"
     for model in ("plstm", "gine"):
         for dataset in ("ogbg-molclintox", "ogbg-molhiv", "ogbg-molsider"):
@@ -430,7 +415,7 @@ def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tm
             write_run(runs, dataset, model, 2, "rocauc", 0.9, 0.6, featurizer="ogb9x3-rank-v2")
             write_run(runs, dataset, model, 3, "rocauc", 0.9, 0.6)
     labels = sorted((r["dataset"], r["model"], r["seeds"])
-                    for r in summarize.summary_rows(summarize.load_runs(runs)))
+                    for r in summary_rows(load_runs(runs)))
     assert labels == [
         ("ogbg-molclintox", "gine", [3]), ("ogbg-molclintox", "gine (v1 chiral tags)", [0, 1]),
         ("ogbg-molclintox", "gine (v2 chiral tags)", [2]),
@@ -450,16 +435,16 @@ def test_runs_of_the_old_chiral_tags_are_marked_where_they_changed_the_graphs(tm
                   featurizer=None, pooling="sum")  # copies of the lr-3e-4 runs
         write_run(bbbp / "runs", "ogbg-molbbbp", "plstm", seed + 3, "rocauc", 0.7, 0.6,
                   pooling="sum")
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(bbbp / "ablations")),
-        summarize.summary_rows(summarize.load_runs(bbbp / "runs")))
+    rows = with_main_defaults(
+        summary_rows(load_runs(bbbp / "ablations")),
+        summary_rows(load_runs(bbbp / "runs")))
     by_label = {r["model"]: r for r in rows}
     assert sorted(by_label) == ["default (lr 1e-3) (v1 chiral tags)",
                                 "default (main plstm runs)",
-                                "lr-3e-4 (v1 chiral tags)" + summarize.ADOPTED]
-    adopted = by_label["lr-3e-4 (v1 chiral tags)" + summarize.ADOPTED]
-    assert summarize.default_for(adopted, rows)["model"] == "default (lr 1e-3) (v1 chiral tags)"
-    assert summarize.stale_decisions(rows) == []  # history: no decision is checked on it
+                                "lr-3e-4 (v1 chiral tags)" + ADOPTED]
+    adopted = by_label["lr-3e-4 (v1 chiral tags)" + ADOPTED]
+    assert default_for(adopted, rows)["model"] == "default (lr 1e-3) (v1 chiral tags)"
+    assert stale_decisions(rows) == []  # history: no decision is checked on it
 
 
 def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_row(tmp_path):
@@ -467,7 +452,6 @@ def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_
     where both carry a replaced default's mark (lipo's mean pooling), on the seeds both ran
     (clintox's seed 7 has no older run); a row without a partner (an older default with the
     older featurisation only) gives no line."""
-    summarize = load_script()
     write_run(tmp_path, "ogbg-molclintox", "plstm", 7, "rocauc", 0.1, 0.1)
     for seed, (new, old) in enumerate([(0.80, 0.70), (0.70, 0.75), (0.90, 0.80)]):
         write_run(tmp_path, "ogbg-molclintox", "plstm", seed, "rocauc", new, new - 0.1)
@@ -479,20 +463,20 @@ def test_the_featurisation_table_pairs_each_main_row_with_its_old_featurisation_
         write_run(tmp_path, "ogbg-mollipo", "plstm", seed, "rmse", 0.7, 0.7, pooling="mean")
         write_run(tmp_path / "old", "ogbg-mollipo", "plstm", seed, "rmse", 0.8 + seed / 100,
                   0.75, featurizer=None, pooling="mean")
-    rows = summarize.summary_rows(summarize.load_runs(tmp_path))
-    table = summarize.featurization_table(rows)
+    rows = summary_rows(load_runs(tmp_path))
+    table = featurization_table(rows)
     lines = [line for line in table.splitlines() if line.startswith("| ogbg-")]
     assert lines == ["| ogbg-molclintox | plstm | rocauc | +0.0500, within the spread (0.1000) | "
                      "better on 0, 2; worse on 1 | -0.1500 | worse on 0, 1, 2 |",
                      "| ogbg-mollipo | plstm (mean pooling) | rmse | +0.1100, more than the "
                      "spread (0.0100) | better on 0, 1, 2 | +0.0500 | better on 0, 1, 2 |"]
-    assert summarize.featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
+    assert featurization_table([r for r in rows if r["dataset"] == "ogbg-molhiv"]) == ""
 
 
-def smiles_sources(summarize, shared_data) -> dict[str, Path]:
+def smiles_sources(shared_data) -> dict[str, Path]:
     """The SMILES file of every molecule dataset of the tables."""
     sources = {name: shared_data / name.replace("-", "_") / "mapping" / "mol.csv.gz"
-               for _, names in summarize.GROUPS for name in names if name.startswith("ogbg-")}
+               for _, names in GROUPS for name in names if name.startswith("ogbg-")}
     sources["peptides-func"] = (shared_data / "LRGB" / "peptides-functional" / "raw"
                                 / "peptide_multi_class_dataset.csv.gz")
     return sources
@@ -503,12 +487,11 @@ def test_the_chiral_datasets_are_those_whose_smiles_have_chiral_tags(shared_data
     are exactly the molecule datasets of the results tables with ``@`` in a SMILES."""
     import pandas as pd
 
-    summarize = load_script()
-    sources = smiles_sources(summarize, shared_data)
+    sources = smiles_sources(shared_data)
     chiral = {name for name, path in sources.items() if path.exists()
               and pd.read_csv(path, usecols=["smiles"])["smiles"].str.contains("@").any()}
     assert "ogbg-molpcba" not in chiral  # its molecules are not in the offline data
-    assert chiral == set(summarize.CHIRAL_DATASETS)
+    assert chiral == set(CHIRAL_DATASETS)
 
 
 @pytest.mark.slow
@@ -519,17 +502,16 @@ def test_cis_trans_datasets_are_those_whose_graphs_v3_changed(shared_data):
     ranks and the parity of the neighbour order)."""
     import pandas as pd
 
-    summarize = load_script()
-    sources = smiles_sources(summarize, shared_data)
+    sources = smiles_sources(shared_data)
     changed = {}
-    for name in summarize.CHIRAL_DATASETS:
+    for name in CHIRAL_DATASETS:
         count = 0
         for smiles in pd.read_csv(sources[name], usecols=["smiles"])["smiles"]:
             if "@" in smiles:
                 count += chiral_column(smiles_to_data(smiles)) != ranked_tags(smiles)
         if count:
             changed[name] = count
-    assert changed == summarize.CIS_TRANS_CHANGED
+    assert changed == CIS_TRANS_CHANGED
 
 
 def chiral_column(data) -> list[int]:
@@ -558,12 +540,11 @@ def ranked_tags(smiles: str) -> list[int]:
 def test_configs_follow_the_adopted_defaults():
     """Every config sets an option adopted per dataset to the replaced value exactly where the
     decision did not adopt it: the decision, the configs and the marks agree."""
-    summarize = load_script()
     configs = {}
     for path in sorted(CONFIGS.glob("*.yaml")):
         config = yaml.safe_load(path.read_text())
         configs[config["data"]["dataset"]] = config
-    per_dataset = [a for a in summarize.ADOPTIONS if a.datasets]
+    per_dataset = [a for a in ADOPTIONS if a.datasets]
     # the configs leave the DAG order out where they keep the data module's
     order = inspect.signature(PropertyDataModule).parameters["dag_order"].default
     library_defaults = {"data.dag_order": order}
@@ -580,13 +561,12 @@ def test_configs_follow_the_adopted_defaults():
 def test_committed_runs_support_the_ablation_decisions():
     """Every committed ablation row agrees with the decision that covers it, so a new seed that
     overturns a decision fails here until the decision is revisited."""
-    summarize = load_script()
     results = SCRIPT.parent
-    main = summarize.summary_rows(summarize.load_runs(results / "runs"))
-    rows = summarize.with_main_defaults(
-        summarize.summary_rows(summarize.load_runs(results / "ablations")), main)
-    assert any(r["model"] == "readout-bn" + summarize.ADOPTED for r in rows)
-    assert summarize.stale_decisions(rows) == []
+    main = summary_rows(load_runs(results / "runs"))
+    rows = with_main_defaults(
+        summary_rows(load_runs(results / "ablations")), main)
+    assert any(r["model"] == "readout-bn" + ADOPTED for r in rows)
+    assert stale_decisions(rows) == []
 
 
 def test_committed_readmes_are_regenerated_from_the_committed_runs(tmp_path):
@@ -603,7 +583,6 @@ def test_committed_readmes_are_regenerated_from_the_committed_runs(tmp_path):
 
 
 def test_validation_agreement_counts_each_training_once(tmp_path):
-    summarize = load_script()
     runs, ablations = tmp_path / "runs", tmp_path / "ablations"
     # five configurations of three seeds: test rises with validation across configurations,
     # falls with it within each one
@@ -619,8 +598,8 @@ def test_validation_agreement_counts_each_training_once(tmp_path):
                                     "copied_from": str(source)}))
     write_run(runs, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.9, 0.1)  # not a pLSTM run
     write_run(runs, "ogbg-molesol", "plstm", 0, "rmse", 1.0, 1.0)  # too few runs to correlate
-    (row,) = summarize.validation_agreement(summarize.load_runs(runs),
-                                            summarize.load_runs(ablations))
+    (row,) = validation_agreement(load_runs(runs),
+                                            load_runs(ablations))
     assert row["dataset"] == "ogbg-molhiv" and row["runs"] == 15
     assert row["configurations"] == 5  # variant-0's runs count once, under plstm
     assert row["over_means"].statistic == pytest.approx(1.0)
@@ -630,5 +609,5 @@ def test_validation_agreement_counts_each_training_once(tmp_path):
     n = len(values)
     d2 = sum((a - b) ** 2 for a, b in zip(ranks[:n], ranks[n:]))
     assert row["over_runs"].statistic == pytest.approx(1 - 6 * d2 / (n * (n * n - 1)))
-    table = summarize.agreement_table([row])
+    table = agreement_table([row])
     assert "| ogbg-molhiv | 15 | " in table and "| 5 | +1.00 (p < 0.001) |" in table
