@@ -89,8 +89,7 @@ def test_headline_sets_todays_plstm_beside_its_baseline(tmp_path):
         write_run(tmp_path, "ogbg-molbace", "plstm", seed, "rocauc", 0.8, 0.60,
                   pooling="mean")  # the replaced pooling: a marked row, not today's
     write_run(tmp_path, "MUTAG", "plstm", 0, "acc", 0.8, 0.85)
-    lines = headline_table(
-        summary_rows(load_runs(tmp_path))).splitlines()
+    lines = headline_table(summary_rows(load_runs(tmp_path))).splitlines()
     rows = {line.split(" | ")[0].strip("| "): line for line in lines if line.startswith("| ")}
     assert rows["ogbg-molhiv"].startswith(
         "| ogbg-molhiv | rocauc ↑ | **0.7500 ± 0.0000** | 0.7000 ± 0.0000 | 2 / 2 | 30 | "
@@ -121,8 +120,7 @@ def test_ablations_without_default_runs_compare_with_the_main_runs(tmp_path):
     write_run(tmp_path / "ablations", "ogbg-molhiv", "degree-off", 0, "rocauc", 0.74, 0.73)
     write_run(tmp_path / "ablations", "ogbg-moltox21", "default", 0, "rocauc", 0.92, 0.61)
     main = summary_rows(load_runs(tmp_path / "runs"))
-    rows = with_main_defaults(
-        summary_rows(load_runs(tmp_path / "ablations")), main)
+    rows = with_main_defaults(summary_rows(load_runs(tmp_path / "ablations")), main)
     labels = sorted((r["dataset"], r["model"]) for r in rows)
     assert labels == [("ogbg-molhiv", "default (main plstm runs)"),
                       ("ogbg-molhiv", "degree-off"), ("ogbg-moltox21", "default")]
@@ -138,12 +136,9 @@ def test_a_variant_is_compared_with_the_default_of_its_budget(tmp_path):
         write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.70, 0.6, epochs=10)
         write_run(ablations, "ogbg-moltox21", "lr-3e-4", seed, "rocauc", 0.79 + seed / 1000,
                   0.7, lr=3e-4)
-    rows = with_main_defaults(
-        summary_rows(load_runs(ablations)),
-        summary_rows(load_runs(runs)))
+    rows = with_main_defaults(summary_rows(load_runs(ablations)), summary_rows(load_runs(runs)))
     by_label = {r["model"]: r for r in rows}
-    assert default_for(by_label["lr-3e-4"], rows) is by_label[
-        "default (main plstm runs)"]
+    assert default_for(by_label["lr-3e-4"], rows) is by_label["default (main plstm runs)"]
     assert default_for(by_label["blocks-1"], rows) is by_label["default"]
     assert stale_decisions(rows) == []  # 0.79 is below 0.80, not above 0.70
 
@@ -161,15 +156,13 @@ def test_runs_without_readout_batch_norm_are_marked(tmp_path):
     write_run(tmp_path / "ablations", "ogbg-moltox21", "readout-bn", 0, "rocauc", 0.94, 0.65)
     main = summary_rows(load_runs(tmp_path / "runs"))
     assert sorted(r["model"] for r in main) == ["gine", "plstm", "plstm (no readout BN)"]
-    rows = with_main_defaults(
-        summary_rows(load_runs(tmp_path / "ablations")), main)
+    rows = with_main_defaults(summary_rows(load_runs(tmp_path / "ablations")), main)
     # the main seed-0 run has the adopted variant's config and seed: one row, marked the default
     assert sorted(r["model"] for r in rows) == [
         "default (no readout BN)", "readout-bn (now the default)"]
     write_run(tmp_path / "runs", "ogbg-moltox21", "plstm", 2, "rocauc", 0.93, 0.60)
     main = summary_rows(load_runs(tmp_path / "runs"))
-    rows = with_main_defaults(
-        summary_rows(load_runs(tmp_path / "ablations")), main)
+    rows = with_main_defaults(summary_rows(load_runs(tmp_path / "ablations")), main)
     assert sorted(r["model"] for r in rows) == [
         "default (main plstm runs)", "default (no readout BN)", "readout-bn (now the default)"]
 
@@ -202,8 +195,7 @@ def test_ablation_rows_are_paired_with_the_default_of_their_setting(tmp_path):
         write_run(ablations, "ogbg-moltox21", "blocks-1", seed, "rocauc", 0.90 + seed / 50, 0.6)
         write_run(ablations, "ogbg-moltox21", "blocks-3", seed, "rocauc", 0.95, 0.6,
                   readout_norm=False)
-    rows = with_main_defaults(summary_rows(load_runs(ablations)),
-                                        [])
+    rows = with_main_defaults(summary_rows(load_runs(ablations)), [])
     table = ablation_tables(rows)
     cells = [[cell.strip() for cell in line.strip("|").split("|")]
              for line in table.splitlines() if line.startswith("| ogbg-moltox21")]
@@ -349,8 +341,7 @@ def test_runs_of_a_replaced_option_are_marked_where_it_was_replaced(tmp_path):
         ("ogbg-molbbbp", "plstm", 1), ("ogbg-molbbbp", "plstm (mean pooling)", 2),
         ("ogbg-molbbbp", "plstm (mean pooling) (no readout BN)", 2),
         ("ogbg-molsider", "plstm", 2)]
-    rows = with_main_defaults(summary_rows(load_runs(ablations)),
-                                        main)
+    rows = with_main_defaults(summary_rows(load_runs(ablations)), main)
     labels = {(r["dataset"], r["model"]): r for r in rows}
     assert sorted(labels) == [
         ("ogbg-molbbbp", "default (main plstm runs)"),  # seed 5: not a copy of the ablation
@@ -563,8 +554,7 @@ def test_committed_runs_support_the_ablation_decisions():
     overturns a decision fails here until the decision is revisited."""
     results = SCRIPT.parent
     main = summary_rows(load_runs(results / "runs"))
-    rows = with_main_defaults(
-        summary_rows(load_runs(results / "ablations")), main)
+    rows = with_main_defaults(summary_rows(load_runs(results / "ablations")), main)
     assert any(r["model"] == "readout-bn" + ADOPTED for r in rows)
     assert stale_decisions(rows) == []
 
@@ -598,8 +588,7 @@ def test_validation_agreement_counts_each_training_once(tmp_path):
                                     "copied_from": str(source)}))
     write_run(runs, "ogbg-molhiv", "gine-vn", 0, "rocauc", 0.9, 0.1)  # not a pLSTM run
     write_run(runs, "ogbg-molesol", "plstm", 0, "rmse", 1.0, 1.0)  # too few runs to correlate
-    (row,) = validation_agreement(load_runs(runs),
-                                            load_runs(ablations))
+    (row,) = validation_agreement(load_runs(runs), load_runs(ablations))
     assert row["dataset"] == "ogbg-molhiv" and row["runs"] == 15
     assert row["configurations"] == 5  # variant-0's runs count once, under plstm
     assert row["over_means"].statistic == pytest.approx(1.0)
