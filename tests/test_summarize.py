@@ -1,4 +1,5 @@
-"""results/summarize.py: tables from run files, the README block, ablations sorted by validation."""
+"""results/summarize.py and its report package: tables from run files, the README block,
+ablations sorted by validation."""
 import inspect
 import json
 import statistics
