@@ -147,8 +147,7 @@ def _featurize_chunk(rows, smiles, labels, pre_transform):
 
 def apply_pre_transform(data_list: list[Data], pre_transform) -> list[Data]:
     """Apply ``pre_transform`` to every graph; uses its vectorised ``transform_many`` when it has
-    one
-    (as :class:`plstm_graph.transforms.LineDAG` does)."""
+    one (as :class:`plstm_graph.transforms.LineDAG` does)."""
     if pre_transform is None or not data_list:
         return data_list
     many = getattr(pre_transform, "transform_many", None)
@@ -457,8 +456,7 @@ class MoleculeDataset(InMemoryDataset):
             rows += ", ..."
         return (
             f"{self.name}: skipped {len(self.skipped_rows)} row(s) whose SMILES could not be "
-            "parsed "
-            f"(rows {rows}); get_idx_split() leaves them out"
+            f"parsed (rows {rows}); get_idx_split() leaves them out"
         )
 
     def split_rows(self) -> dict[str, torch.Tensor]:
