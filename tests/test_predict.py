@@ -135,7 +135,7 @@ def test_evaluate_cli_predict_round_trip(freesolv_model_file, tmp_path, capsys):
     table.to_csv(src, index=False)
     assert evaluate.main([str(freesolv_model_file), "--predict", str(src), "--out", str(dst)]) == 0
     err = capsys.readouterr().err
-    assert "row 1" in err and "row 2" in err
+    assert f"{src}: row 1 (line 3)" in err and f"{src}: row 2 (line 4)" in err
     out = pd.read_csv(dst, keep_default_na=False)
     assert out["id"].tolist() == ["a", "b", "c", "d"]  # aligned, nothing dropped
     values = out.iloc[:, -1].tolist()

@@ -83,8 +83,9 @@ def evaluate_split(module, options: dict, split: str, data_dir: str | None,
 
 
 def predict_csv(predictor: MoleculePredictor, path: str, out: str,
-                smiles_column: str | None, batch_size: int) -> tuple[Path, dict[int, str]]:
-    """Writes ``path``'s rows plus prediction columns to ``out``; returns failures by row."""
+                smiles_column: str | None, batch_size: int) -> tuple[Path, int, dict[int, str]]:
+    """Writes ``path``'s rows plus prediction columns to ``out``; returns the file written, its
+    number of rows and the failures by (0-based data) row."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"--predict: file {path!r} does not exist")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -99,7 +100,7 @@ def predict_csv(predictor: MoleculePredictor, path: str, out: str,
     for j, name in enumerate(predictor.output_names):
         table[name + "_pred" if name in table.columns else name] = pred[:, j]
     written = atomic_write(out, lambda tmp: table.to_csv(tmp, index=False))
-    return written, failed
+    return written, len(table), failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             if not args.out:
                 raise ValueError("--predict needs --out (the predictions CSV)")
             predictor = MoleculePredictor(module, device=args.device)
-            out, failed = predict_csv(predictor, args.predict, args.out, args.smiles_column,
-                                      args.batch_size)
+            out, rows, failed = predict_csv(predictor, args.predict, args.out,
+                                            args.smiles_column, args.batch_size)
             for row, reason in failed.items():
-                print(f"row {row}: {reason}; prediction left empty", file=sys.stderr)
-            print(f"Predictions for {len(pd.read_csv(out))} rows ({len(failed)} unparsable): "
-                  f"{out}")
+                print(f"{args.predict}: row {row} (line {row + 2}): {reason}; prediction left "
+                      "empty", file=sys.stderr)
+            print(f"Predictions for {rows} rows ({len(failed)} unparsable): {out}")
             return 0
         result = evaluate_split(module, data_options(module, args.dataset, args.fold),
                                 args.split, args.data_dir, args.cache_dir, args.batch_size,
