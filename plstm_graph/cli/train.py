@@ -204,7 +204,10 @@ def fit_and_test(cfg: Namespace, parser: ArgumentParser, seed: int,
         print(f"{name} on {task.name}: {module.num_parameters:,} parameters")
     with sigterm_exit_status():
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
-        tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)
+        # the best checkpoint named, not "best": with two ModelCheckpoint callbacks Lightning
+        # warns on every run that it picks the first one
+        tested = trainer.test(module, datamodule=datamodule, ckpt_path=checkpoint.best_model_path,
+                              verbose=False)
     if not trainer.is_global_zero:
         return None
 
