@@ -31,6 +31,14 @@ def train_args(shared_data, data_cache, out: Path, *extra: str) -> list[str]:
             *QUIET, *TINY, *extra]
 
 
+def run_train_script(args: list[str], cwd: Path) -> str:
+    """Runs ``train.py`` in a process of its own, as a user does; returns its stderr."""
+    proc = subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stderr
+
+
 def constant_rmse(shared_data, data_cache) -> float:
     """Test RMSE of the best constant predictor fitted on the training split."""
     dm = PropertyDataModule("ogbg-molfreesolv", data_dir=str(shared_data),
@@ -92,15 +100,13 @@ def test_last_checkpoint_is_the_last_epoch(shared_data, data_cache, tmp_path):
     (the module logs epoch means)."""
     args = train_args(shared_data, data_cache, tmp_path, "--data.dataset", "MUTAG",
                       "--model", "gine", "--trainer.max_epochs", "3", "--optim.lr", "0")
-    proc = subprocess.run([sys.executable, str(REPO / "train.py"), *args], capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    stderr = run_train_script(args, tmp_path)
     record = json.loads((tmp_path / "results/MUTAG/gine/fold0-seed0.json").read_text())
     last = torch.load(Path(record["checkpoint"]).parent / "last.ckpt", map_location="cpu",
                       weights_only=True)
     assert record["best_epoch"] == 0 and last["epoch"] == 2
     for warning in ("multiple `ModelCheckpoint`", "smaller than the logging interval"):
-        assert warning not in proc.stderr
+        assert warning not in stderr
 
 
 def evaluate_json(model: str, out: Path, *extra: str) -> dict:
@@ -216,9 +222,7 @@ def test_parse_seeds():
 
 
 def run_cli(args: list[str], cwd: Path) -> dict:
-    proc = subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_train_script(args, cwd)
     return json.loads((cwd / "results/runs/ogbg-molfreesolv/plstm/seed0.json").read_text())
 
 
